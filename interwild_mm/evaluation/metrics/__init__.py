@@ -1,0 +1,5 @@
+# Copyright (c) interwild_mm contributors.
+"""Registered evaluation metrics."""
+from .interwild_metric import InterWildMetric
+
+__all__ = ['InterWildMetric']
