@@ -1,0 +1,91 @@
+# InterWild model (Moon, CVPR 2023): ResNet-50 body + ResNet-50 hand +
+# ResNet-18 TransNet, exactly the official architecture (spec section 1).
+# Backbones start from ImageNet (torchvision) weights like the official
+# training; set `init_cfg=None` on them to train from scratch offline.
+
+input_size = (512, 384)  # (H, W) network input
+body_input_size = (256, 192)  # (H, W) DetectNet input
+body_hm_shape = (8, 64, 48)  # (D, H, W) box / 2.5D target grid
+hand_crop_size = (256, 256)  # (H, W) HandRoI crop
+hand_hm_shape = (8, 8, 8)  # (D, H, W) SHNet joint grid
+trans_hm_shape = (64, 64, 64)  # (D, H, W) TransNet Gaussian volume
+
+resnet_norm_cfg = dict(type='BN', requires_grad=True)
+
+model = dict(
+    type='InterWild',
+    data_preprocessor=dict(type='InterWildDataPreprocessor', bgr_to_rgb=True),
+    detect_net=dict(
+        type='DetectNet',
+        input_size=body_input_size,
+        backbone=dict(
+            type='ResNet',
+            depth=50,
+            out_indices=(3, ),
+            norm_cfg=resnet_norm_cfg,
+            init_cfg=dict(
+                type='Pretrained', checkpoint='torchvision://resnet50')),
+        head=dict(
+            type='DetectNetHead',
+            in_channels=2048,
+            deconv_channels=(256, 256, 256))),
+    hand_roi=dict(
+        type='HandRoI',
+        crop_size=hand_crop_size,
+        aspect_ratio=1.0,
+        extension=2.0,
+        body_input_size=body_input_size,
+        input_size=input_size,
+        backbone=dict(
+            type='ResNet',
+            depth=50,
+            out_indices=(3, ),
+            norm_cfg=resnet_norm_cfg,
+            init_cfg=dict(
+                type='Pretrained', checkpoint='torchvision://resnet50'))),
+    shnet=dict(
+        type='SHNetHead',
+        in_channels=2048,
+        num_joints=21,
+        heatmap_size=hand_hm_shape,
+        input_size=hand_crop_size,
+        focal=(5000., 5000.),
+        camera_3d_size=0.6,
+        legacy_axis_angle=True),
+    trans_net=dict(
+        type='TransNet',
+        num_joints=21,
+        hm_shape=trans_hm_shape,
+        hand_hm_shape=hand_hm_shape,
+        crop_size=hand_crop_size,
+        sigma=2.5,
+        joint_box_extension=1.2,
+        first_conv_impl='dense',
+        backbone=dict(
+            type='ResNet',
+            depth=18,
+            out_indices=(3, ),
+            norm_cfg=resnet_norm_cfg,
+            init_cfg=dict(
+                type='Pretrained', checkpoint='torchvision://resnet18'))),
+    # MANO_RIGHT.pkl / MANO_LEFT.pkl folder; None -> $INTERWILD_MANO_DIR,
+    # then data/mano.
+    mano=dict(model_dir=None),
+    losses=dict(
+        bbox_center=dict(type='ParamLoss'),
+        bbox_size=dict(type='ParamLoss'),
+        rel_trans=dict(type='ParamLoss'),
+        mano_pose=dict(type='ManoPoseLoss'),
+        mano_shape=dict(type='ParamLoss'),
+        joint_cam=dict(type='CoordLoss', loss_weight=10.0),
+        mano_mesh_cam=dict(type='CoordLoss', loss_weight=10.0),
+        joint_img=dict(type='CoordLoss'),
+        mano_joint_img=dict(type='CoordLoss'),
+        joint_proj=dict(type='CoordLoss')),
+    focal=(5000., 5000.),
+    princpt=(128., 128.),
+    input_size=input_size,
+    body_input_size=body_input_size,
+    body_hm_shape=body_hm_shape,
+    hand_hm_shape=hand_hm_shape,
+    crop_size=hand_crop_size)

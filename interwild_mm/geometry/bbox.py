@@ -1,0 +1,233 @@
+# Copyright (c) interwild_mm contributors.
+"""Bounding-box helpers (spec sections 1.4 and 3.1).
+
+Conventions: ``xyxy`` boxes are ``(x1, y1, x2, y2)``, ``xywh`` boxes are
+``(x1, y1, w, h)``; image pixels have their centres at integer positions.
+Functions taking tensors are batched over any leading dimensions and keep the
+input's device and dtype.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+ArrayLike = Union[np.ndarray, Tensor]
+
+# Body heatmap grid (W, H) = (48, 64) and body-input image (W, H) = (192, 256).
+BODY_HM_TO_INPUT_SCALE: Tuple[float, float] = (192.0 / 48.0, 256.0 / 64.0)
+
+
+def xywh_to_xyxy(boxes: ArrayLike) -> ArrayLike:
+    """Convert ``(..., 4)`` xywh boxes to xyxy (numpy or torch)."""
+    if isinstance(boxes, Tensor):
+        return torch.cat([boxes[..., :2], boxes[..., :2] + boxes[..., 2:4]],
+                         dim=-1)
+    boxes = np.asarray(boxes)
+    return np.concatenate([boxes[..., :2], boxes[..., :2] + boxes[..., 2:4]],
+                          axis=-1)
+
+
+def xyxy_to_xywh(boxes: ArrayLike) -> ArrayLike:
+    """Convert ``(..., 4)`` xyxy boxes to xywh (numpy or torch)."""
+    if isinstance(boxes, Tensor):
+        return torch.cat([boxes[..., :2], boxes[..., 2:4] - boxes[..., :2]],
+                         dim=-1)
+    boxes = np.asarray(boxes)
+    return np.concatenate([boxes[..., :2], boxes[..., 2:4] - boxes[..., :2]],
+                          axis=-1)
+
+
+def _check_last_dim(x: ArrayLike, size: int, name: str) -> None:
+    if x.shape[-1] != size:
+        raise ValueError(f'{name} must have last dimension {size}, got shape '
+                         f'{tuple(x.shape)}.')
+
+
+def set_aspect_ratio(boxes_xyxy: Tensor, aspect: float) -> Tensor:
+    """Enlarge the shorter side of each box about its centre so ``w/h = aspect``.
+
+    Args:
+        boxes_xyxy (Tensor): ``(..., 4)`` boxes, xyxy.
+        aspect (float): target ``width / height`` (> 0).
+
+    Returns:
+        Tensor: ``(..., 4)`` xyxy boxes with the same centres.
+    """
+    _check_last_dim(boxes_xyxy, 4, 'boxes_xyxy')
+    if aspect <= 0:
+        raise ValueError(f'aspect must be > 0, got {aspect}.')
+    center = (boxes_xyxy[..., :2] + boxes_xyxy[..., 2:]) / 2
+    w = boxes_xyxy[..., 2] - boxes_xyxy[..., 0]
+    h = boxes_xyxy[..., 3] - boxes_xyxy[..., 1]
+    new_h = torch.where(w > aspect * h, w / aspect, h)
+    new_w = torch.where(w < aspect * h, h * aspect, w)
+    half = torch.stack([new_w, new_h], dim=-1) / 2
+    return torch.cat([center - half, center + half], dim=-1)
+
+
+def restore_bbox(center: Tensor,
+                 size: Tensor,
+                 aspect_ratio: Optional[float],
+                 extension: float,
+                 scale: Sequence[float] = BODY_HM_TO_INPUT_SCALE) -> Tensor:
+    """Turn DetectNet centre/size outputs into an xyxy box (spec 1.4).
+
+    1. ``[c - s/2, c + s/2]`` in 48x64 heatmap units, scaled by ``scale``
+       (default x4, x4) into the 192x256 body-input pixel space;
+    2. if ``aspect_ratio`` is given, the shorter side is enlarged about the
+       centre so that ``w/h = aspect_ratio``;
+    3. ``w`` and ``h`` are multiplied by ``extension`` about the centre.
+
+    Args:
+        center (Tensor): ``(..., 2)`` box centres (x, y), heatmap units.
+        size (Tensor): ``(..., 2)`` box sizes (w, h), heatmap units.
+        aspect_ratio (float, optional): target ``w/h`` or ``None``.
+        extension (float): size multiplier.
+        scale (Sequence[float]): (sx, sy) heatmap-unit -> pixel factors.
+
+    Returns:
+        Tensor: ``(..., 4)`` xyxy boxes in body-input pixels.
+    """
+    _check_last_dim(center, 2, 'center')
+    _check_last_dim(size, 2, 'size')
+    s = center.new_tensor([float(scale[0]), float(scale[1])])
+    c = center * s
+    wh = size * s
+    box = torch.cat([c - wh / 2, c + wh / 2], dim=-1)
+    if aspect_ratio is not None:
+        box = set_aspect_ratio(box, aspect_ratio)
+    c = (box[..., :2] + box[..., 2:]) / 2
+    wh = (box[..., 2:] - box[..., :2]) * extension
+    return torch.cat([c - wh / 2, c + wh / 2], dim=-1)
+
+
+def sanitize_bbox(bbox_xywh: Sequence[float], img_w: int,
+                  img_h: int) -> Optional[np.ndarray]:
+    """Clip an xywh box to the image (spec 3.1).
+
+    The top-left corner is clipped to >= 0,
+    ``x2 = min(img_w - 1, x1 + max(0, w - 1))`` (``y2`` likewise).
+
+    Args:
+        bbox_xywh: box ``(x, y, w, h)`` in pixels.
+        img_w (int): image width.
+        img_h (int): image height.
+
+    Returns:
+        np.ndarray | None: the float32 xywh box ``(x1, y1, x2-x1, y2-y1)``, or
+        ``None`` when the box is empty or degenerate after clipping.
+    """
+    box = np.asarray(bbox_xywh, dtype=np.float64).reshape(-1)
+    if box.shape != (4, ):
+        raise ValueError(f'bbox_xywh must have 4 values, got {box.shape}.')
+    x, y, w, h = box
+    x1, y1 = max(0.0, x), max(0.0, y)
+    x2 = min(img_w - 1.0, x1 + max(0.0, w - 1.0))
+    y2 = min(img_h - 1.0, y1 + max(0.0, h - 1.0))
+    if not (w * h > 0 and x2 > x1 and y2 > y1):
+        return None
+    return np.array([x1, y1, x2 - x1, y2 - y1], dtype=np.float32)
+
+
+def process_bbox(bbox_xywh: Sequence[float],
+                 img_w: int,
+                 img_h: int,
+                 extend: float = 1.25,
+                 aspect: float = 384.0 / 512.0,
+                 do_sanitize: bool = True) -> Optional[np.ndarray]:
+    """Sanitise, fix the aspect ratio and extend an xywh box (spec 3.1).
+
+    Args:
+        bbox_xywh: box ``(x, y, w, h)`` in pixels.
+        img_w (int): image width.
+        img_h (int): image height.
+        extend (float): size multiplier after the aspect fix (1.25 for COCO
+            person boxes and the demo, 1.0 for whole-image body boxes).
+        aspect (float): target ``w/h``, default 384/512 = 0.75.
+        do_sanitize (bool): run :func:`sanitize_bbox` first.
+
+    Returns:
+        np.ndarray | None: float32 xywh box, or ``None`` if sanitising
+        rejected the box.
+    """
+    if do_sanitize:
+        box = sanitize_bbox(bbox_xywh, img_w, img_h)
+        if box is None:
+            return None
+        box = box.astype(np.float64)
+    else:
+        box = np.asarray(bbox_xywh, dtype=np.float64).reshape(-1)
+    x, y, w, h = box
+    cx, cy = x + w / 2.0, y + h / 2.0
+    if w > aspect * h:
+        h = w / aspect
+    elif w < aspect * h:
+        w = h * aspect
+    w, h = w * extend, h * extend
+    return np.array([cx - w / 2.0, cy - h / 2.0, w, h], dtype=np.float32)
+
+
+def bbox_from_points(points: ArrayLike,
+                     valid: Optional[ArrayLike] = None,
+                     extension: float = 1.2,
+                     out_format: str = 'xywh') -> ArrayLike:
+    """Tight box of the valid points, scaled by ``extension`` about its centre.
+
+    Works on numpy arrays and (batched) torch tensors.
+
+    Args:
+        points: ``(..., P, 2+)`` points; only x, y are used.
+        valid: ``(..., P)`` or ``(..., P, 1)`` validity (non-zero = valid);
+            ``None`` = all valid.
+        extension (float): size multiplier (1.2 in InterWild).
+        out_format (str): ``'xywh'`` (spec ``get_bbox``) or ``'xyxy'``.
+
+    Returns:
+        ``(..., 4)`` boxes in ``out_format``, same array type as ``points``.
+
+    Raises:
+        ValueError: if a box has no valid point.
+    """
+    if out_format not in ('xywh', 'xyxy'):
+        raise ValueError(f"out_format must be 'xywh' or 'xyxy', got "
+                         f'{out_format!r}.')
+    is_torch = isinstance(points, Tensor)
+    xy = points[..., :2]
+    if not is_torch:
+        xy = np.asarray(xy, dtype=np.float64)
+    if valid is None:
+        lo = xy.amin(dim=-2) if is_torch else xy.min(axis=-2)
+        hi = xy.amax(dim=-2) if is_torch else xy.max(axis=-2)
+    else:
+        if is_torch:
+            mask = torch.as_tensor(valid, device=xy.device)
+            if mask.dim() == xy.dim():
+                mask = mask[..., 0]
+            mask = (mask != 0)
+            if not bool(mask.any(dim=-1).all()):
+                raise ValueError('bbox_from_points: a box has no valid point; '
+                                 'filter such samples before calling.')
+            m = mask[..., None]
+            inf = torch.finfo(xy.dtype).max
+            lo = torch.where(m, xy, xy.new_tensor(inf)).amin(dim=-2)
+            hi = torch.where(m, xy, xy.new_tensor(-inf)).amax(dim=-2)
+        else:
+            mask = np.asarray(valid)
+            if mask.ndim == xy.ndim:
+                mask = mask[..., 0]
+            mask = mask != 0
+            if not mask.any(axis=-1).all():
+                raise ValueError('bbox_from_points: a box has no valid point; '
+                                 'filter such samples before calling.')
+            m = mask[..., None]
+            lo = np.where(m, xy, np.inf).min(axis=-2)
+            hi = np.where(m, xy, -np.inf).max(axis=-2)
+    center = (lo + hi) / 2
+    half = (hi - lo) / 2 * extension
+    x1y1, x2y2 = center - half, center + half
+    if is_torch:
+        box = torch.cat([x1y1, x2y2], dim=-1)
+    else:
+        box = np.concatenate([x1y1, x2y2], axis=-1).astype(np.float32)
+    return box if out_format == 'xyxy' else xyxy_to_xywh(box)

@@ -1,0 +1,8 @@
+# Copyright (c) interwild_mm contributors.
+"""InterWild network components, registered into ``mmpose.registry.MODELS``."""
+from .data_preprocessors import *  # noqa: F401,F403
+from .detectors import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -1,0 +1,5 @@
+# Copyright (c) interwild_mm contributors.
+from .detectnet import DetectNet
+from .interwild import InterWild
+
+__all__ = ['DetectNet', 'InterWild']

@@ -1,0 +1,130 @@
+# Copyright (c) interwild_mm contributors.
+"""HandRoI: crop both hands, flip-normalise the left one, run the hand
+backbone (spec 1.4-1.5)."""
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from interwild_mm.geometry.bbox import restore_bbox
+from interwild_mm.geometry.crop import crop_affine, invert_affine, warp_affine
+from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptMultiConfig
+
+
+@MODELS.register_module()
+class HandRoI(BaseModule):
+    """Hand region of interest with flip normalisation.
+
+    Crop boxes are restored from the DetectNet centre/size (square,
+    doubled: ``aspect_ratio=1.0``, ``extension=2.0``) and DETACHED, mapped
+    from the body-input space to the network-input space, cropped with
+    :func:`crop_affine` / :func:`warp_affine` (under ``no_grad``), the left
+    crop is mirrored along W, and ``concat(right, left)`` goes through the
+    hand backbone.
+
+    Args:
+        backbone (dict): hand backbone config (ResNet-50 in InterWild).
+        crop_size (Sequence[int]): hand crop ``(H, W)``. Default (256, 256).
+        aspect_ratio (float): crop box ``w/h``. Default 1.0.
+        extension (float): crop box enlargement. Default 2.0.
+        body_input_size (Sequence[int]): ``(H, W)`` of the body input the
+            boxes live in. Default (256, 192).
+        input_size (Sequence[int]): ``(H, W)`` of the network input image.
+            Default (512, 384).
+        init_cfg (dict, optional): init config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 crop_size: Sequence[int] = (256, 256),
+                 aspect_ratio: float = 1.0,
+                 extension: float = 2.0,
+                 body_input_size: Sequence[int] = (256, 192),
+                 input_size: Sequence[int] = (512, 384),
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.crop_size = tuple(int(s) for s in crop_size)
+        self.aspect_ratio = aspect_ratio
+        self.extension = extension
+        self.body_input_size = tuple(int(s) for s in body_input_size)
+        self.input_size = tuple(int(s) for s in input_size)
+
+    def crop_boxes(self, center: Tensor, size: Tensor) -> Tensor:
+        """Detached crop boxes in body-input pixels.
+
+        Args:
+            center (Tensor): ``(N, 2)`` DetectNet centres (48x64 units).
+            size (Tensor): ``(N, 2)`` DetectNet sizes (48x64 units).
+
+        Returns:
+            Tensor: ``(N, 4)`` xyxy boxes, body-input (192x256) pixels.
+        """
+        with torch.no_grad():
+            return restore_bbox(center.detach(), size.detach(),
+                                self.aspect_ratio, self.extension)
+
+    def to_input_space(self, boxes: Tensor) -> Tensor:
+        """Scale ``(N, 4)`` xyxy boxes from body-input to input pixels."""
+        sx = self.input_size[1] / self.body_input_size[1]
+        sy = self.input_size[0] / self.body_input_size[0]
+        return boxes * boxes.new_tensor([sx, sy, sx, sy])
+
+    def crop(self, img: Tensor,
+             boxes: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Crop ``boxes`` (input-image pixels) out of ``img``.
+
+        Args:
+            img (Tensor): ``(N, C, H, W)`` images.
+            boxes (Tensor): ``(N, 4)`` xyxy boxes, input-image pixels.
+
+        Returns:
+            tuple: crops ``(N, C, h, w)``, ``orig2hand`` ``(N, 2, 3)`` and
+            ``hand2orig`` ``(N, 2, 3)``.
+        """
+        with torch.no_grad():
+            mat = crop_affine(boxes.detach().to(img.dtype), self.crop_size)
+            crops = warp_affine(img, mat, self.crop_size)
+            return crops, mat[:, :2], invert_affine(mat)
+
+    def forward(self, img: Tensor, rhand_center: Tensor, rhand_size: Tensor,
+                lhand_center: Tensor,
+                lhand_size: Tensor) -> Dict[str, Tensor]:
+        """Crop both hands and extract their features.
+
+        Args:
+            img (Tensor): ``(N, 3, H, W)`` network input, RGB in [0, 1].
+            rhand_center, rhand_size, lhand_center, lhand_size (Tensor):
+                ``(N, 2)`` DetectNet outputs, 48x64 heatmap units.
+
+        Returns:
+            dict[str, Tensor]:
+
+            - ``hand_feat``: ``(2N, C, h, w)`` backbone features, rows
+              ``[:N]`` right, ``[N:]`` mirrored left.
+            - ``hand_img``: ``(2N, 3, 256, 256)`` the crops fed to it.
+            - ``rhand_bbox``, ``lhand_bbox``: ``(N, 4)`` detached crop boxes,
+              body-input pixels.
+            - ``rhand_orig2hand``, ``lhand_orig2hand``, ``rhand_hand2orig``,
+              ``lhand_hand2orig``: ``(N, 2, 3)`` input-image <-> crop pixel
+              affines (the left ones do NOT include the mirror).
+        """
+        rbox = self.crop_boxes(rhand_center, rhand_size)
+        lbox = self.crop_boxes(lhand_center, lhand_size)
+        r_img, r_o2h, r_h2o = self.crop(img, self.to_input_space(rbox))
+        l_img, l_o2h, l_h2o = self.crop(img, self.to_input_space(lbox))
+        hand_img = torch.cat([r_img, l_img.flip(-1)], dim=0)
+        feats = self.backbone(hand_img)
+        if isinstance(feats, (tuple, list)):
+            feats = feats[-1]
+        return dict(
+            hand_feat=feats,
+            hand_img=hand_img,
+            rhand_bbox=rbox,
+            lhand_bbox=lbox,
+            rhand_orig2hand=r_o2h,
+            lhand_orig2hand=l_o2h,
+            rhand_hand2orig=r_h2o,
+            lhand_hand2orig=l_h2o)
