@@ -1,0 +1,156 @@
+# Copyright (c) interwild_mm contributors.
+"""InterWild demo on images: 3D interacting hands from a photo.
+
+Usage::
+
+    python demo/image_demo.py INPUT --config configs/interwild_ih26m_coco.py \\
+        --checkpoint interwild_converted.pth --out-dir outputs [--device cpu]
+
+``INPUT`` is an image, a folder of images (sorted; non-images ignored) or a
+video (then this script behaves like ``demo/video_demo.py``). Per image it
+writes ``<name>.json`` (everything, with a ``conventions`` block),
+``<name>_p<k>_{right,left,hands}.obj`` (meshes in the real camera, metres)
+and ``<name>_overlay.png`` (meshes, boxes, skeletons at the original
+resolution). Existing outputs are never replaced unless ``--overwrite``.
+
+MANO files: ``--mano-dir``, else the config's ``model.mano.model_dir``, else
+``$INTERWILD_MANO_DIR``, else ``data/mano``. Official InterWild snapshots
+must be converted first with ``tools/convert_official_checkpoint.py``.
+
+Exit status: 0 all inputs processed, 2 some inputs failed (listed in the
+summary), 1 nothing could be done (bad arguments, config, checkpoint, MANO).
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+from mmengine.config import DictAction
+
+
+def build_parser(description: str = __doc__) -> argparse.ArgumentParser:
+    """Command-line options shared by the image and video demos."""
+    parser = argparse.ArgumentParser(
+        description=description.split('\n\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('input', help='image, folder of images, or video')
+    parser.add_argument('--config', required=True, help='model config file')
+    parser.add_argument(
+        '--checkpoint',
+        default=None,
+        help='mmengine checkpoint (converted official weights or one saved '
+        'by tools/train.py); omitted = random weights (testing only)')
+    parser.add_argument('--out-dir', required=True, help='output folder')
+    parser.add_argument(
+        '--device', default=None, help='e.g. cpu, cuda, cuda:1 (default: '
+        'cuda if available, else cpu)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. model.mano.model_dir=data/mano')
+    parser.add_argument('--det-config', default=None,
+                        help='mmdet person detector config (optional)')
+    parser.add_argument('--det-checkpoint', default=None,
+                        help='mmdet person detector checkpoint')
+    parser.add_argument('--det-cat-id', type=int, default=0,
+                        help='person class id of the detector')
+    parser.add_argument('--bbox-thr', type=float, default=0.5,
+                        help='minimum person detection score')
+    parser.add_argument(
+        '--hand-score-thr',
+        type=float,
+        default=0.05,
+        help='minimum hand-box confidence (DetectNet centre-heatmap '
+        'probability, ~3e-4 for a flat map) to report a hand as present; '
+        '0 = never absent (official demo)')
+    parser.add_argument('--focal', type=float, nargs='+', default=None,
+                        metavar='F', help='fx [fy] in pixels of the input '
+                        'image (default sqrt(W^2+H^2))')
+    parser.add_argument('--princpt', type=float, nargs=2, default=None,
+                        metavar=('CX', 'CY'), help='principal point in '
+                        'pixels (default the image centre)')
+    parser.add_argument('--placement', choices=('fit', 'scale'),
+                        default='fit', help='how hands are placed in the '
+                        'real camera (see interwild_mm/apis/placement.py)')
+    parser.add_argument('--official-int-box', action='store_true',
+                        help='truncate the body box to integers like the '
+                        'official demo')
+    parser.add_argument('--mano-dir', default=None,
+                        help='folder with MANO_RIGHT.pkl and MANO_LEFT.pkl')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='persons per forward pass')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing output files')
+    parser.add_argument('--no-meshes', action='store_true',
+                        help='do not write OBJ files')
+    return parser
+
+
+def add_video_args(parser: argparse.ArgumentParser) -> None:
+    """Options of the video demo (temporal smoothing)."""
+    parser.add_argument('--smooth', action='store_true',
+                        help='One-Euro smoothing of the per-frame outputs')
+    parser.add_argument('--min-cutoff', type=float, default=1.0,
+                        help='One-Euro minimum cutoff frequency (Hz)')
+    parser.add_argument('--beta', type=float, default=0.5,
+                        help='One-Euro speed coefficient')
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the inferencer from parsed arguments and run it."""
+    from interwild_mm.apis import InputError, InterWildInferencer
+    if args.focal is not None and len(args.focal) not in (1, 2):
+        print('error: --focal takes fx or fx fy', file=sys.stderr)
+        return 1
+    try:
+        inferencer = InterWildInferencer(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            cfg_options=args.cfg_options,
+            det_config=args.det_config,
+            det_checkpoint=args.det_checkpoint,
+            det_cat_id=args.det_cat_id,
+            bbox_thr=args.bbox_thr,
+            hand_score_thr=args.hand_score_thr,
+            official_int_box=args.official_int_box,
+            mano_dir=args.mano_dir,
+            placement=args.placement)
+        results = inferencer(
+            args.input,
+            batch_size=args.batch_size,
+            out_dir=args.out_dir,
+            overwrite=args.overwrite,
+            focal=args.focal,
+            princpt=args.princpt,
+            save_meshes=not args.no_meshes,
+            smooth=getattr(args, 'smooth', False),
+            smooth_cfg=dict(
+                min_cutoff=getattr(args, 'min_cutoff', 1.0),
+                beta=getattr(args, 'beta', 0.5)))
+        for result in results:
+            if 'error' in result:
+                continue
+            if 'frame_index' not in result:
+                n_hands = sum(h['present'] for p in result['persons']
+                              for h in p['hands'].values())
+                print(f'{result["name"]}: {len(result["persons"])} '
+                      f'person(s), {n_hands} hand(s)')
+    except (InputError, FileExistsError, FileNotFoundError, RuntimeError,
+            ValueError, ImportError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    summary = inferencer.summary
+    print(f'done: {summary}; outputs in {args.out_dir}')
+    if summary.failed:
+        return 2 if summary.ok else 1
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    return run(parser.parse_args(argv))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

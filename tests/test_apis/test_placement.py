@@ -1,0 +1,85 @@
+# Copyright (c) interwild_mm contributors.
+import numpy as np
+import pytest
+
+from interwild_mm.apis.inferencer import official_int_box
+from interwild_mm.apis.placement import (crop_camera_in_image,
+                                         crop_to_image_affine,
+                                         default_intrinsics, fit_translation,
+                                         hand_crop_box_in_patch,
+                                         place_root_scale,
+                                         project_perspective)
+from interwild_mm.geometry.bbox import process_bbox
+
+
+def test_default_intrinsics():
+    f, c = default_intrinsics(480, 640)
+    np.testing.assert_allclose(f, [800.0, 800.0])  # 3-4-5 triangle
+    np.testing.assert_allclose(c, [319.5, 239.5])
+
+
+def test_crop_camera_from_hand_box_independent():
+    # patch (384x512) -> original: scale 2.5, offset (-100, 30)
+    bb2img = np.array([[2.5, 0.0, -100.0], [0.0, 2.5, 30.0]])
+    hand_img = np.array([300.0, 400.0, 380.0, 450.0])  # 80 x 50 px
+    crop = hand_crop_box_in_patch(hand_img, bb2img)
+    # by hand in patch px: box (160, 148)-(192, 168); centre (176, 158),
+    # longer side 32 -> crop side 64
+    np.testing.assert_allclose(crop, [144, 126, 208, 190], atol=1e-9)
+    fv, cv = crop_camera_in_image(crop_to_image_affine(crop, bb2img))
+    # in original px the crop is centred on the hand box, side 2 * 80 = 160
+    np.testing.assert_allclose(cv, [340.0, 425.0], atol=1e-9)
+    np.testing.assert_allclose(fv, [5000 * 160 / 256] * 2, rtol=1e-12)
+    # crop pixel (0, 0) is the crop corner (centre -> 128 convention)
+    m = crop_to_image_affine(crop, bb2img)
+    np.testing.assert_allclose(m @ [128, 128, 1], cv, atol=1e-9)
+    np.testing.assert_allclose(m @ [0, 0, 1], [340 - 80, 425 - 80], atol=1e-9)
+    with pytest.raises(ValueError, match='axis-aligned'):
+        crop_camera_in_image(np.array([[1.0, 0.1, 0], [0.0, 1.0, 0]]))
+
+
+def test_place_root_scale_hand_derivation():
+    fv, cv = np.array([3000.0, 3000.0]), np.array([400.0, 300.0])
+    root = np.array([0.05, -0.02, 6.0])
+    f, c = np.array([900.0, 900.0]), np.array([320.0, 240.0])
+    out = place_root_scale(root, fv, cv, f, c)
+    # wrist pixel in the virtual camera: (425, 290); depth 6 * 900/3000
+    z = 1.8
+    np.testing.assert_allclose(out, [(425 - 320) * z / 900,
+                                     (290 - 240) * z / 900, z], rtol=1e-12)
+    # it projects onto the same pixel in the real camera
+    np.testing.assert_allclose(project_perspective(out, f, c), [425, 290],
+                               atol=1e-9)
+
+
+def test_fit_translation_recovers_known_translation():
+    rng = np.random.RandomState(1)
+    pts = rng.uniform(-0.08, 0.08, (21, 3))
+    t_true = np.array([0.15, -0.1, 0.9])
+    f, c = np.array([1000.0, 980.0]), np.array([330.0, 250.0])
+    uv = (pts + t_true)[:, :2] / (pts + t_true)[:, 2:] * f + c
+    t = fit_translation(pts, uv, f, c)
+    np.testing.assert_allclose(t, t_true, atol=1e-9)
+    t = fit_translation(pts, uv, f, c, init=[0, 0, 2.0])
+    np.testing.assert_allclose(t, t_true, atol=1e-9)
+    with pytest.raises(ValueError, match='matching'):
+        fit_translation(pts, uv[:5], f, c)
+
+
+def test_fit_translation_degenerate_returns_init():
+    pts = np.zeros((5, 3))
+    pts[:, 2] = np.linspace(0, 1, 5)
+    # targets that force a solution behind the camera -> falls back to init
+    uv = np.tile([[0.0, 0.0]], (5, 1))
+    init = np.array([1.0, 2.0, 3.0])
+    out = fit_translation(pts, uv, [1.0, 1.0], [0.0, 0.0], init=init,
+                          min_depth=10.0)
+    np.testing.assert_allclose(out, init)
+
+
+def test_official_int_box_matches_spec():
+    # spec 5: 384x512 image -> box [-48, -63, 479, 638]
+    box = process_bbox([0, 0, 384, 512], 384, 512, extend=1.25)
+    np.testing.assert_allclose(box, [-48.03125, -63.875, 479.0625, 638.75],
+                               atol=1e-4)
+    np.testing.assert_array_equal(official_int_box(box), [-48, -63, 479, 638])
