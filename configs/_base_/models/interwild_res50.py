@@ -14,7 +14,10 @@ resnet_norm_cfg = dict(type='BN', requires_grad=True)
 
 model = dict(
     type='InterWild',
-    data_preprocessor=dict(type='InterWildDataPreprocessor', bgr_to_rgb=True),
+    # The data pipeline (InterWildBodyAffine) already emits RGB uint8
+    # patches, so the preprocessor only divides by 255 (spec 1.1).
+    data_preprocessor=dict(
+        type='InterWildDataPreprocessor', bgr_to_rgb=False),
     detect_net=dict(
         type='DetectNet',
         input_size=body_input_size,

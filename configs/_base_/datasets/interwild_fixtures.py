@@ -1,0 +1,44 @@
+# The mixed InterHand2.6M + COCO-WholeBody training data of
+# interwild_ih26m_coco.py, pointed at the small real fixtures in tests/data/
+# (no MANO files): for tools/browse_dataset.py and the dataset tests.
+_base_ = ['./interwild_ih26m_coco.py']
+
+fixtures_root = '{{ fileDirname }}/../../../tests/data/'
+train_batch_size = 4
+train_dataloader = dict(
+    batch_size=train_batch_size,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(batch_size=train_batch_size),
+    dataset=dict(datasets=[
+        dict(
+            type='InterHand26MDataset',
+            data_root=fixtures_root + 'interhand2.6m/',
+            ann_file='test_interhand2.6m_data.json',
+            camera_file='test_interhand2.6m_camera.json',
+            joint_file='test_interhand2.6m_joint_3d.json',
+            mano_file=None,
+            data_prefix=dict(img=''),
+            pipeline=[]),
+        dict(
+            type='CocoWholeBodyHandsDataset',
+            data_root=fixtures_root + 'coco_wholebody/',
+            ann_file='test_coco_wholebody.json',
+            mano_file=None,
+            data_prefix=dict(img=''),
+            pipeline=[]),
+    ]))
+val_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='InterHand26MDataset',
+        data_root=fixtures_root + 'interhand2.6m/',
+        ann_file='test_interhand2.6m_data.json',
+        camera_file='test_interhand2.6m_camera.json',
+        joint_file='test_interhand2.6m_joint_3d.json',
+        data_prefix=dict(img=''),
+        pipeline={{_base_.test_pipeline}},
+        test_mode=True))
+test_dataloader = val_dataloader

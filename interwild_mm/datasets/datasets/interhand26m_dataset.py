@@ -1,0 +1,199 @@
+# Copyright (c) interwild_mm contributors.
+"""InterHand2.6M (5 fps, H+M annotations) for InterWild (spec 3.2)."""
+import logging
+import os.path as osp
+from typing import List, Optional
+
+import numpy as np
+import torch
+from mmengine.dataset import BaseDataset
+from mmengine.fileio import exists
+from mmengine.logging import print_log
+from mmpose.registry import DATASETS
+
+from interwild_mm.geometry.bbox import process_bbox
+from interwild_mm.geometry.camera import project_points
+from interwild_mm.mano.constants import (IH26M_TO_TH, NUM_SH_JOINTS,
+                                         NUM_TH_JOINTS, TH_ROOT_IDX)
+from .base import (HAND_SIDES, InterWildDatasetMixin, empty_raw_sample,
+                   hand_boxes_from_joints, join_root, load_annotation_file,
+                   parse_mano_param)
+
+
+@DATASETS.register_module()
+class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
+    """InterHand2.6M read from its official annotation files, unchanged.
+
+    Files (``<split>`` = train / test / val), relative to ``data_root``:
+
+    * ``ann_file``: ``InterHand2.6M_<split>_data.json`` (COCO style; images
+      with ``capture``, ``camera``, ``frame_idx``; annotations with
+      ``hand_type`` and the per-image ``joint_valid``),
+    * ``camera_file``: ``InterHand2.6M_<split>_camera.json``,
+    * ``joint_file``: ``InterHand2.6M_<split>_joint_3d.json``,
+    * ``mano_file`` (optional): ``InterHand2.6M_<split>_MANO_NeuralAnnot.json``
+      (world-frame fits, metres); without it samples carry joints only,
+    * ``annot_subset_file`` (optional): text file of annotation ids to keep
+      (``aid_human_annot_test.txt`` for the paper's test numbers).
+
+    Each annotation becomes one sample (see
+    :mod:`interwild_mm.datasets.datasets.base` for the raw-sample keys):
+    joints are re-ordered to the 42-joint th order, a hand's joints are all
+    invalid when its wrist is invalid, ``joint_valid`` = data.json validity ×
+    joint_3d validity, the body box is the whole image (extension 1.0), hand
+    boxes come from the valid projected joints (×1.2, sanitised) and samples
+    without any hand box are dropped. A MANO fit is kept only for a hand that
+    has a box. Samples with non-finite valid joints are skipped (logged).
+
+    Args:
+        ann_file (str): the ``data`` json.
+        camera_file (str): the ``camera`` json.
+        joint_file (str): the ``joint_3d`` json.
+        mano_file (str, optional): the ``MANO_NeuralAnnot`` json.
+        annot_subset_file (str, optional): annotation-id list to keep.
+        **kwargs: :class:`mmengine.dataset.BaseDataset` arguments
+            (``data_root``, ``data_prefix=dict(img=...)``, ``pipeline``,
+            ``test_mode``, ``lazy_init``, ``indices``, ...).
+    """
+
+    DATASET_NAME = 'interhand2.6m'
+
+    def __init__(self,
+                 ann_file: str = '',
+                 camera_file: str = '',
+                 joint_file: str = '',
+                 mano_file: Optional[str] = None,
+                 annot_subset_file: Optional[str] = None,
+                 **kwargs) -> None:
+        data_root = kwargs.get('data_root')
+        self.camera_file = join_root(data_root, camera_file)
+        self.joint_file = join_root(data_root, joint_file)
+        self.mano_file = join_root(data_root, mano_file)
+        self.annot_subset_file = join_root(data_root, annot_subset_file)
+        super().__init__(ann_file=ann_file, **kwargs)
+
+    def get_data_info(self, idx: int) -> dict:
+        return self._add_metainfo_to(super().get_data_info(idx))
+
+    def load_data_list(self) -> List[dict]:
+        db = load_annotation_file(self.ann_file, 'InterHand2.6M data json')
+        cameras = load_annotation_file(self.camera_file,
+                                       'InterHand2.6M camera json')
+        joints = load_annotation_file(self.joint_file,
+                                      'InterHand2.6M joint_3d json')
+        mano = None
+        if self.mano_file:
+            mano = load_annotation_file(self.mano_file,
+                                        'InterHand2.6M MANO_NeuralAnnot json')
+        keep_ids = None
+        if self.annot_subset_file:
+            if not exists(self.annot_subset_file):
+                raise FileNotFoundError(
+                    'InterHand2.6M annotation-id list not found: '
+                    f'"{self.annot_subset_file}" (set annot_subset_file=None '
+                    'to use every annotation).')
+            with open(self.annot_subset_file) as f:
+                keep_ids = {int(s) for s in f.read().split() if s.strip()}
+
+        images = {img['id']: img for img in db['images']}
+        data_list = []
+        n_skipped = 0
+        for ann in db['annotations']:
+            if keep_ids is not None and int(ann['id']) not in keep_ids:
+                continue
+            info = self._parse(ann, images[ann['image_id']], cameras, joints,
+                               mano)
+            if info is None:
+                n_skipped += 1
+                continue
+            data_list.append(info)
+        if n_skipped:
+            print_log(
+                f'{self.__class__.__name__}: dropped {n_skipped} annotations '
+                '(no valid hand box or non-finite values).',
+                logger='current',
+                level=logging.INFO)
+        return data_list
+
+    def _parse(self, ann: dict, img: dict, cameras: dict, joints: dict,
+               mano: Optional[dict]) -> Optional[dict]:
+        capture, cam = str(img['capture']), str(img['camera'])
+        frame = str(img['frame_idx'])
+        where = (f'InterHand2.6M annotation {ann["id"]} (capture {capture}, '
+                 f'camera {cam}, frame {frame})')
+        try:
+            cam_db = cameras[capture]
+            campos = np.asarray(cam_db['campos'][cam], np.float64).reshape(3)
+            R = np.asarray(cam_db['camrot'][cam], np.float64).reshape(3, 3)
+            focal = np.asarray(cam_db['focal'][cam], np.float64).reshape(2)
+            princpt = np.asarray(cam_db['princpt'][cam], np.float64).reshape(2)
+            joint_db = joints[capture][frame]
+        except KeyError as e:
+            raise KeyError(f'{where}: missing entry {e} in the camera or '
+                           'joint_3d json; the files do not belong together.')
+        t = -R @ campos  # mm, X_cam = R X_world + t
+
+        world = np.asarray(joint_db['world_coord'],
+                           np.float64).reshape(NUM_TH_JOINTS, 3)[IH26M_TO_TH]
+        valid = (np.asarray(ann['joint_valid'], np.float64).reshape(-1) *
+                 np.asarray(joint_db['joint_valid'],
+                            np.float64).reshape(-1))[IH26M_TO_TH]
+        for side in HAND_SIDES:
+            r = TH_ROOT_IDX[side]
+            valid[r:r + NUM_SH_JOINTS] *= valid[r]
+        valid = (valid > 0).astype(np.float32)
+        if not self._check_finite({'world_coord': world[valid > 0]}, where):
+            return None
+        world[valid == 0] = 0.0
+
+        joint_cam = (world @ R.T + t) / 1000.0  # metres
+        # invalid joints: 1 mm in front of the camera (no zero division)
+        joint_cam[valid == 0] = np.array([0.0, 0.0, 1e-3])
+        joint_img = project_points(
+            torch.from_numpy(joint_cam), torch.from_numpy(focal),
+            torch.from_numpy(princpt), eps=0.0).numpy()
+        joint_img[valid == 0] = 0.0
+        joint_cam[valid == 0] = 0.0
+
+        img_w, img_h = int(img['width']), int(img['height'])
+        hand_bbox, hand_bbox_valid = hand_boxes_from_joints(
+            joint_img, valid, img_w, img_h)
+        if hand_bbox_valid.sum() == 0:
+            return None
+        body_bbox = process_bbox([0, 0, img_w, img_h], img_w, img_h, 1.0)
+        if body_bbox is None:
+            return None
+
+        sample = empty_raw_sample()
+        mano_params = [None, None]
+        if mano is not None:
+            fits = mano.get(capture, {}).get(frame)
+            for h, side in enumerate(HAND_SIDES):
+                if fits is None or not hand_bbox_valid[h]:
+                    continue
+                mano_params[h] = parse_mano_param(
+                    fits.get(side),
+                    f'{where} {side} hand',
+                    focal=focal,
+                    princpt=princpt,
+                    R=R,
+                    t=t / 1000.0)
+        sample.update(
+            img_path=osp.join(self.data_prefix.get('img', ''),
+                              img['file_name']),
+            img_id=int(img['id']),
+            id=int(ann['id']),
+            ann_img_shape=(img_h, img_w),
+            body_bbox=body_bbox.astype(np.float32),
+            joint_img=joint_img.astype(np.float32),
+            joint_cam=joint_cam.astype(np.float32),
+            joint_valid=valid,
+            hand_bbox=hand_bbox,
+            hand_bbox_valid=hand_bbox_valid,
+            hand_type=str(ann['hand_type']),
+            is_3D=1.0,
+            cam_focal=focal.astype(np.float32),
+            cam_princpt=princpt.astype(np.float32),
+            mano_params=mano_params,
+        )
+        return sample

@@ -1,0 +1,234 @@
+# Copyright (c) interwild_mm contributors.
+"""InterWild training targets (spec sections 2 and 3.1)."""
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmpose.registry import TRANSFORMS
+
+from interwild_mm.mano.constants import NUM_SH_JOINTS, NUM_TH_JOINTS, NUM_VERTS
+from .mano_data import get_mano_data
+
+_SIDES = ('right', 'left')
+
+
+@TRANSFORMS.register_module()
+class InterWildGenerateTarget(BaseTransform):
+    """Encode the augmented annotations into the InterWild targets.
+
+    Grid: the 48×64×8 (W×H×D) body heatmap grid. ``x·48/W_in``,
+    ``y·64/H_in``; depth bin ``(z_rel / (bbox_3d_size/2) + 1) / 2 · D`` with
+    ``z_rel`` the depth minus the same hand's wrist depth (metres).
+    Truncation = validity × inside ``[0,48)×[0,64)×[0,8)``.
+
+    Targets (numpy, float32; names of the data-sample contract):
+
+    * ``joint_img`` (42, 3), ``joint_trunc`` (42, 1), ``joint_valid``
+      (42, 1), ``joint_cam`` (42, 3) metres, wrist-relative per hand,
+    * ``rel_trans`` (3,) = left wrist − right wrist (metres, augmented
+      camera frame), ``rel_trans_valid`` (1,) = both wrists valid × is_3D,
+    * ``{r,l}hand_bbox_center``/``_size`` (2,) and ``_valid`` (1,): the
+      patch hand boxes in 48×64 units; missing → box [0, 0, 1, 1], valid 0,
+    * MANO (from the pseudo-GT fits): ``mano_joint_img`` (42, 3),
+      ``mano_joint_trunc`` (42, 1), ``mano_joint_cam`` (42, 3),
+      ``mano_mesh_cam`` (1556, 3) wrist-relative, ``mano_mesh_valid``
+      (1556, 1), ``mano_pose`` (96,) [r root, r hand, l root, l hand],
+      ``mano_pose_valid`` (32,), ``mano_shape`` (20,), ``mano_shape_valid``
+      (20,),
+    * ``is_3D`` (1,).
+
+    Evaluation GT (absolute, augmented camera frame): ``gt_joint_cam``
+    (42, 3), ``gt_joint_valid`` (42,), ``gt_mesh_cam`` (1556, 3) (dataset
+    meshes if any, else the MANO fits), ``gt_mesh_valid`` (2,),
+    ``gt_rhand_bbox``/``gt_lhand_bbox`` (4,) xyxy original pixels,
+    ``gt_hand_bbox_valid`` (2,).
+
+    Required Keys:
+        - joint_img, joint_cam, joint_valid, hand_bbox, hand_bbox_valid,
+          hand_bbox_patch, is_3D, mano_params, mesh_cam, mesh_valid,
+          aug_rot_mat, flip, ori_img_w, img2bb_trans
+
+    Added Keys:
+        - the targets and evaluation GT listed above, ``target_keys`` and
+          ``gt_keys`` (the names PackInterWildInputs packs)
+
+    Args:
+        mano_model_dir (str, optional): MANO folder for the pseudo-GT meshes
+            (resolved by :func:`interwild_mm.mano.io.resolve_mano_dir`); only
+            needed when a sample has a MANO fit.
+        input_size (Sequence[int]): patch (W, H). Defaults to (384, 512).
+        heatmap_size (Sequence[int]): grid (W, H, D). Defaults to
+            (48, 64, 8).
+        bbox_3d_size (float): depth range in metres mapped onto the D bins.
+            Defaults to 0.3.
+    """
+
+    TARGET_KEYS = ('joint_img', 'joint_trunc', 'joint_valid', 'joint_cam',
+                   'mano_joint_img', 'mano_joint_trunc', 'mano_joint_cam',
+                   'mano_mesh_cam', 'mano_mesh_valid', 'mano_pose',
+                   'mano_pose_valid', 'mano_shape', 'mano_shape_valid',
+                   'rel_trans', 'rel_trans_valid', 'rhand_bbox_center',
+                   'lhand_bbox_center', 'rhand_bbox_size', 'lhand_bbox_size',
+                   'rhand_bbox_valid', 'lhand_bbox_valid', 'is_3D')
+    GT_KEYS = ('gt_joint_cam', 'gt_joint_valid', 'gt_mesh_cam',
+               'gt_mesh_valid', 'gt_rhand_bbox', 'gt_lhand_bbox',
+               'gt_hand_bbox_valid')
+
+    def __init__(self,
+                 mano_model_dir: Optional[str] = None,
+                 input_size: Sequence[int] = (384, 512),
+                 heatmap_size: Sequence[int] = (48, 64, 8),
+                 bbox_3d_size: float = 0.3) -> None:
+        self.mano_model_dir = mano_model_dir
+        self.input_size = tuple(int(v) for v in input_size)
+        self.heatmap_size = tuple(int(v) for v in heatmap_size)
+        self.bbox_3d_size = float(bbox_3d_size)
+        self._layers = None
+
+    # ------------------------------------------------------------------
+    def _mano_layers(self) -> Dict:
+        if self._layers is None:
+            from interwild_mm.mano.layer import ManoLayer
+            self._layers = {
+                s: ManoLayer(self.mano_model_dir, side=s).eval()
+                for s in _SIDES
+            }
+        return self._layers
+
+    def _to_grid(self, xy: np.ndarray, z_rel: np.ndarray) -> np.ndarray:
+        w_in, h_in = self.input_size
+        w_hm, h_hm, d_hm = self.heatmap_size
+        x = xy[:, 0] * w_hm / w_in
+        y = xy[:, 1] * h_hm / h_in
+        z = (z_rel / (self.bbox_3d_size / 2) + 1) / 2 * d_hm
+        return np.stack([x, y, z], axis=-1)
+
+    def _inside(self, grid: np.ndarray) -> np.ndarray:
+        w_hm, h_hm, d_hm = self.heatmap_size
+        return ((grid[:, 0] >= 0) & (grid[:, 0] < w_hm) & (grid[:, 1] >= 0) &
+                (grid[:, 1] < h_hm) & (grid[:, 2] >= 0) &
+                (grid[:, 2] < d_hm)).astype(np.float32)
+
+    @staticmethod
+    def _wrist_relative(x: np.ndarray) -> np.ndarray:
+        out = x.copy()
+        for h in range(2):
+            sl = slice(h * NUM_SH_JOINTS, (h + 1) * NUM_SH_JOINTS)
+            out[sl] = x[sl] - x[h * NUM_SH_JOINTS]
+        return out
+
+    # ------------------------------------------------------------------
+    def transform(self, results: Dict) -> Optional[Dict]:
+        is_3d = float(results['is_3D'])
+        valid = np.asarray(results['joint_valid'], np.float32).reshape(-1)
+        joint_cam = np.asarray(results['joint_cam'], np.float64)
+        joint_rel = self._wrist_relative(joint_cam)
+        joint_rel[valid == 0] = 0.0
+        grid = self._to_grid(
+            np.asarray(results['joint_img'], np.float64), joint_rel[:, 2])
+        grid[valid == 0] = 0.0
+        trunc = valid * self._inside(grid)
+
+        t = {}
+        t['joint_img'] = grid
+        t['joint_trunc'] = trunc[:, None]
+        t['joint_valid'] = valid[:, None]
+        t['joint_cam'] = joint_rel * is_3d
+        t['is_3D'] = np.array([is_3d])
+        rw, lw = 0, NUM_SH_JOINTS
+        rel_valid = valid[rw] * valid[lw] * is_3d
+        t['rel_trans'] = (joint_cam[lw] - joint_cam[rw]) * rel_valid
+        t['rel_trans_valid'] = np.array([rel_valid])
+
+        # hand boxes on the 48x64 grid
+        w_in, h_in = self.input_size
+        w_hm, h_hm, _ = self.heatmap_size
+        boxes = np.asarray(results['hand_bbox_patch'], np.float64).copy()
+        boxes[:, [0, 2]] *= w_hm / w_in
+        boxes[:, [1, 3]] *= h_hm / h_in
+        box_valid = np.asarray(results['hand_bbox_valid'], np.float32)
+        for h, p in enumerate(('rhand', 'lhand')):
+            box = boxes[h] if box_valid[h] else np.array([0., 0., 1., 1.])
+            t[f'{p}_bbox_center'] = (box[:2] + box[2:]) / 2
+            t[f'{p}_bbox_size'] = box[2:] - box[:2]
+            t[f'{p}_bbox_valid'] = np.array([box_valid[h]])
+
+        # MANO pseudo-GT
+        mano_joint_img = np.zeros((NUM_TH_JOINTS, 3))
+        mano_joint_trunc = np.zeros((NUM_TH_JOINTS, 1))
+        mano_joint_cam = np.zeros((NUM_TH_JOINTS, 3))
+        mano_mesh = np.zeros((2 * NUM_VERTS, 3))
+        mano_mesh_abs = np.zeros((2 * NUM_VERTS, 3))
+        mano_mesh_valid = np.zeros((2 * NUM_VERTS, 1))
+        mano_pose = np.zeros(96)
+        mano_pose_valid = np.zeros(32)
+        mano_shape = np.zeros(20)
+        mano_shape_valid = np.zeros(20)
+        mano_hand_valid = np.zeros(2)
+        do_flip = bool(results.get('flip', False))
+        fits = results.get('mano_params') or [None, None]
+        for src_h, fit in enumerate(fits):
+            if fit is None:
+                continue
+            dst_h = 1 - src_h if do_flip else src_h
+            out = get_mano_data(fit, self._mano_layers(), _SIDES[src_h],
+                                do_flip, results['aug_rot_mat'],
+                                int(results['ori_img_w']),
+                                results['img2bb_trans'])
+            js = slice(dst_h * NUM_SH_JOINTS, (dst_h + 1) * NUM_SH_JOINTS)
+            vs = slice(dst_h * NUM_VERTS, (dst_h + 1) * NUM_VERTS)
+            wrist = out['joints'][0]
+            jrel = out['joints'] - wrist
+            g = self._to_grid(out['joints_2d'], jrel[:, 2])
+            mano_joint_img[js] = g
+            mano_joint_trunc[js, 0] = self._inside(g)
+            mano_joint_cam[js] = jrel
+            mano_mesh[vs] = out['mesh'] - wrist
+            mano_mesh_abs[vs] = out['mesh']
+            mano_mesh_valid[vs] = 1
+            mano_pose[dst_h * 48:(dst_h + 1) * 48] = out['pose']
+            mano_pose_valid[dst_h * 16:(dst_h + 1) * 16] = 1
+            mano_shape[dst_h * 10:(dst_h + 1) * 10] = out['shape']
+            mano_shape_valid[dst_h * 10:(dst_h + 1) * 10] = 1
+            mano_hand_valid[dst_h] = 1
+        t.update(
+            mano_joint_img=mano_joint_img,
+            mano_joint_trunc=mano_joint_trunc,
+            mano_joint_cam=mano_joint_cam,
+            mano_mesh_cam=mano_mesh,
+            mano_mesh_valid=mano_mesh_valid,
+            mano_pose=mano_pose,
+            mano_pose_valid=mano_pose_valid,
+            mano_shape=mano_shape,
+            mano_shape_valid=mano_shape_valid)
+        for k, v in t.items():
+            results[k] = np.asarray(v, dtype=np.float32)
+
+        # evaluation ground truth
+        mesh_valid = np.asarray(results['mesh_valid'], np.float32)
+        if mesh_valid.any():
+            gt_mesh = np.asarray(results['mesh_cam'],
+                                 np.float32).reshape(2 * NUM_VERTS, 3)
+            gt_mesh_valid = mesh_valid
+        else:
+            gt_mesh = mano_mesh_abs.astype(np.float32)
+            gt_mesh_valid = mano_hand_valid.astype(np.float32)
+        hand_bbox = np.asarray(results['hand_bbox'], np.float32)
+        results['gt_joint_cam'] = joint_cam.astype(np.float32) * (
+            valid[:, None] * is_3d)
+        results['gt_joint_valid'] = valid * is_3d
+        results['gt_mesh_cam'] = gt_mesh
+        results['gt_mesh_valid'] = gt_mesh_valid
+        results['gt_rhand_bbox'] = hand_bbox[0].copy()
+        results['gt_lhand_bbox'] = hand_bbox[1].copy()
+        results['gt_hand_bbox_valid'] = box_valid.copy()
+        results['target_keys'] = self.TARGET_KEYS
+        results['gt_keys'] = self.GT_KEYS
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}('
+                f'mano_model_dir={self.mano_model_dir!r}, '
+                f'input_size={self.input_size}, '
+                f'heatmap_size={self.heatmap_size}, '
+                f'bbox_3d_size={self.bbox_3d_size})')
