@@ -1,0 +1,40 @@
+# Runtime shared by every InterWild config.
+#
+# Registration: interwild_mm registers all its components directly into
+# mmpose's registries, so configs run in mmpose's scope and may freely mix
+# stock mmpose components (and `mmdet.`-prefixed mmdet ones) with ours.
+default_scope = 'mmpose'
+custom_imports = dict(imports=['interwild_mm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keep the latest 3 epoch checkpoints and the best one by MRRPE (lower is
+    # better); the metric prefix is the evaluator's (see the val evaluator).
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        max_keep_ckpts=3,
+        save_best='MRRPE',
+        rule='less'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='InterWildVisualizationHook', enable=False),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to gloo when no GPU is present
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='InterWildVisualizer', vis_backends=vis_backends, name='visualizer')
+
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)

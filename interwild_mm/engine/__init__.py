@@ -1,0 +1,4 @@
+"""Training/testing engine parts: hooks."""
+from .hooks import InterWildVisualizationHook
+
+__all__ = ['InterWildVisualizationHook']

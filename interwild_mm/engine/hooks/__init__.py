@@ -1,0 +1,3 @@
+from .visualization_hook import InterWildVisualizationHook
+
+__all__ = ['InterWildVisualizationHook']

@@ -1,0 +1,88 @@
+"""Make the configs' top-level variables overridable from the command line.
+
+mmengine resolves a config's top-level variables (``mano_dir``,
+``train_batch_size``, data roots…) when the file is parsed, so
+``--cfg-options mano_dir=/data/mano`` would only change the variable itself,
+not the places that used it.  :func:`sync_shared_variables` re-applies such an
+override to every place the variable feeds, found by key name.
+"""
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from mmengine.config import Config
+
+# variable -> key names (anywhere in the config tree) that receive its value
+SHARED_VARIABLES: Dict[str, Tuple[str, ...]] = {
+    'mano_dir': ('model_dir', 'mano_model_dir', 'mano_dir'),
+    'train_batch_size': (),  # handled explicitly below
+    'val_batch_size': (),
+    'ih26m_root': ('data_root', ),
+    'coco_root': ('data_root', ),
+    'hic_root': ('data_root', ),
+    'synthetic_root': ('data_root', ),
+}
+
+
+def _replace(node: Any, keys: Iterable[str], old: Any, new: Any,
+             match_old: bool) -> int:
+    """Recursively set ``node[k] = new`` for ``k in keys`` (where the current
+    value equals ``old`` when ``match_old``). Returns the number of edits."""
+    count = 0
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in keys and (not match_old or v == old):
+                node[k] = new
+                count += 1
+            else:
+                count += _replace(v, keys, old, new, match_old)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            count += _replace(v, keys, old, new, match_old)
+    return count
+
+
+def sync_shared_variables(cfg: Config, old_values: Dict[str, Any],
+                          overrides: Optional[Dict[str, Any]]) -> None:
+    """Propagate overridden top-level variables into the config tree.
+
+    Args:
+        cfg (Config): The config after ``merge_from_dict(overrides)``.
+        old_values (dict): The variables' values before the override.
+        overrides (dict, optional): The ``--cfg-options`` dict.
+    """
+    if not overrides:
+        return
+    for name, new in overrides.items():
+        if name not in SHARED_VARIABLES or name not in old_values:
+            continue
+        old = old_values[name]
+        if name == 'mano_dir':
+            # None is a legal old value, so match by key name only.
+            _replace(cfg._cfg_dict, SHARED_VARIABLES[name], old, new, False)
+        elif name == 'train_batch_size':
+            dl = cfg.get('train_dataloader')
+            if dl is not None:
+                dl['batch_size'] = new
+                if 'batch_size' in dl.get('sampler', {}):
+                    dl['sampler']['batch_size'] = new
+        elif name == 'val_batch_size':
+            for key in ('val_dataloader', 'test_dataloader'):
+                if cfg.get(key) is not None:
+                    cfg[key]['batch_size'] = new
+        else:
+            _replace(cfg._cfg_dict, SHARED_VARIABLES[name], old, new, True)
+
+
+def snapshot_shared_variables(cfg: Config) -> Dict[str, Any]:
+    """The current values of the overridable top-level variables."""
+    return {k: cfg.get(k) for k in SHARED_VARIABLES if k in cfg}
+
+
+def use_cpu_backend(cfg: Config) -> None:
+    """Use gloo for distributed runs on machines without a GPU.
+
+    NCCL needs CUDA; the config's backend is kept when a GPU is present.
+    """
+    import torch
+    if cfg.get('launcher', 'none') != 'none' and not torch.cuda.is_available():
+        env_cfg = cfg.setdefault('env_cfg', {})
+        env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'

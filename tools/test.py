@@ -1,0 +1,106 @@
+"""Evaluate an InterWild checkpoint with mmengine's Runner.
+
+Example::
+
+    python tools/test.py configs/interwild_ih26m_coco.py work_dirs/x/epoch_7.pth
+    python tools/test.py configs/interwild_synthetic_quickstart.py \
+        work_dirs/quickstart/best.pth --out results.pkl
+
+Converted official snapshots (``tools/convert_official_checkpoint.py``) load
+the same way. The metric table (MPJPE / MPVPE / MRRPE / RRVE / IoU) is printed
+at the end and written to ``<work_dir>/<timestamp>/<timestamp>.json``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+_REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from interwild_mm.utils.config import (  # noqa: E402
+    snapshot_shared_variables, sync_shared_variables, use_cpu_backend)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test InterWild.')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where to save the evaluation logs')
+    parser.add_argument(
+        '--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument(
+        '--show-dir', help='save visualised predictions into this folder')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply the command-line options to the config."""
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'Checkpoint not found: {args.checkpoint}. Train one with '
+            'tools/train.py or convert an official snapshot with '
+            'tools/convert_official_checkpoint.py.')
+    cfg.load_from = args.checkpoint
+
+    if args.show_dir is not None:
+        hooks = cfg.default_hooks
+        if 'visualization' not in hooks:
+            raise KeyError('--show-dir needs a `visualization` hook in '
+                           '`default_hooks` of the config.')
+        hooks.visualization.enable = True
+        hooks.visualization.out_dir = args.show_dir
+
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError('--out must end with .pkl or .pickle')
+        if osp.exists(args.out):
+            raise FileExistsError(
+                f'{args.out} exists; choose another --out path (results are '
+                'never overwritten silently).')
+        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
+            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+
+    if args.cfg_options is not None:
+        old_values = snapshot_shared_variables(cfg)
+        cfg.merge_from_dict(args.cfg_options)
+        sync_shared_variables(cfg, old_values, args.cfg_options)
+    use_cpu_backend(cfg)
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
