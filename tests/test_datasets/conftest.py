@@ -1,61 +1,9 @@
 # Copyright (c) interwild_mm contributors.
-"""Shared helpers of the dataset tests (fixtures in tests/data/)."""
-import os.path as osp
-
+"""Fixtures of the dataset tests."""
 import pytest
 from mmengine.registry import init_default_scope
 
 import interwild_mm.datasets  # noqa: F401  (registers the components)
-
-DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data')
-IH_ROOT = osp.join(DATA, 'interhand2.6m')
-COCO_ROOT = osp.join(DATA, 'coco_wholebody')
-
-
-def ih_cfg(**kw):
-    cfg = dict(
-        type='InterHand26MDataset',
-        data_root=IH_ROOT,
-        ann_file='test_interhand2.6m_data.json',
-        camera_file='test_interhand2.6m_camera.json',
-        joint_file='test_interhand2.6m_joint_3d.json',
-        data_prefix=dict(img=''),
-        pipeline=[])
-    cfg.update(kw)
-    return cfg
-
-
-def coco_cfg(**kw):
-    cfg = dict(
-        type='CocoWholeBodyHandsDataset',
-        data_root=COCO_ROOT,
-        ann_file='test_coco_wholebody.json',
-        data_prefix=dict(img=''),
-        pipeline=[])
-    cfg.update(kw)
-    return cfg
-
-
-def train_pipeline(mano_model_dir=None, **aug):
-    return [
-        dict(type='LoadImage', color_type='color_ignore_orientation'),
-        dict(type='InterWildRandomAugment', **aug),
-        dict(type='InterWildBodyAffine'),
-        dict(type='InterWildGenerateTarget', mano_model_dir=mano_model_dir),
-        dict(type='PackInterWildInputs'),
-    ]
-
-
-def test_pipeline(mano_model_dir=None):
-    return [
-        dict(type='LoadImage', color_type='color_ignore_orientation'),
-        dict(type='InterWildBodyAffine'),
-        dict(type='InterWildGenerateTarget', mano_model_dir=mano_model_dir),
-        dict(type='PackInterWildInputs'),
-    ]
-
-
-test_pipeline.__test__ = False  # not a pytest test
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mmpose.registry import DATASETS
 
-from conftest import COCO_ROOT, coco_cfg, test_pipeline, train_pipeline
+from ._helpers import COCO_ROOT, coco_cfg, eval_pipeline, train_pipeline
 
 
 def _anns():
@@ -65,7 +65,7 @@ def test_parse_fixture_hand_checked():
 
 
 def test_pipeline_2d_sample_validity():
-    ds = DATASETS.build(coco_cfg(pipeline=test_pipeline(), test_mode=True))
+    ds = DATASETS.build(coco_cfg(pipeline=eval_pipeline(), test_mode=True))
     anns = _anns()
     for i in range(len(ds)):
         out = ds[i]
@@ -114,7 +114,7 @@ def test_pipeline_2d_sample_validity():
 def test_flip_swaps_hands_and_boxes():
     ds = DATASETS.build(coco_cfg(pipeline=train_pipeline(
         flip_prob=1.0, rot_prob=0.0, scale_factor=0.0, color_factor=0.0)))
-    ref = DATASETS.build(coco_cfg(pipeline=test_pipeline(), test_mode=True))
+    ref = DATASETS.build(coco_cfg(pipeline=eval_pipeline(), test_mode=True))
     for i in range(len(ds)):
         s, r = ds[i]['data_samples'], ref[i]['data_samples']
         a, b = s.gt_instance_labels, r.gt_instance_labels
@@ -140,7 +140,7 @@ def test_missing_annotation_file(tmp_path):
 
 def test_packed_image_is_rgb_patch_of_the_file():
     import cv2
-    ds = DATASETS.build(coco_cfg(pipeline=test_pipeline(), test_mode=True))
+    ds = DATASETS.build(coco_cfg(pipeline=eval_pipeline(), test_mode=True))
     out = ds[0]
     s = out['data_samples']
     bgr = cv2.imread(s.img_path)

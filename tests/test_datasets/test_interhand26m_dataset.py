@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mmpose.registry import DATASETS
 
-from conftest import IH_ROOT, ih_cfg, test_pipeline, train_pipeline
+from ._helpers import IH_ROOT, eval_pipeline, ih_cfg, train_pipeline
 
 # InterHand2.6M per-hand order: Thumb_4..1, Index_4..1, Middle, Ring, Pinky,
 # Wrist (spec 3.2); ours: Wrist, Thumb_1..4, Index_1..4, ...
@@ -91,7 +91,7 @@ def test_parse_fixture_hand_checked():
 
 
 def test_test_pipeline_targets_hand_checked():
-    ds = DATASETS.build(ih_cfg(pipeline=test_pipeline(), test_mode=True))
+    ds = DATASETS.build(ih_cfg(pipeline=eval_pipeline(), test_mode=True))
     for i in range(len(ds)):
         out = ds[i]
         s = out['data_samples']
@@ -242,7 +242,7 @@ def test_corrupt_and_missing_image_give_clear_error(tmp_path):
     (root / 'image69148.jpg').write_bytes(b'not a jpeg at all')
     (root / 'image44669.jpg').unlink()
     ds = DATASETS.build(
-        ih_cfg(data_root=str(root), pipeline=test_pipeline(),
+        ih_cfg(data_root=str(root), pipeline=eval_pipeline(),
                test_mode=True))
     ids = [ds.get_data_info(i)['id'] for i in range(len(ds))]
     with pytest.raises(Exception, match='image69148.jpg'):

@@ -15,7 +15,7 @@ import torch
 from mmpose.registry import DATASETS
 
 from interwild_mm.mano.constants import TH_TO_IH26M
-from conftest import train_pipeline, test_pipeline
+from ._helpers import eval_pipeline, train_pipeline
 
 
 def _rot_x(deg):
@@ -97,7 +97,7 @@ def _cfg(root, pipeline, **kw):
 def test_mano_mesh_regresses_to_joint_targets(synthetic_ih26m, mano_layers,
                                              synthetic_mano_dir, aug):
     mdir = str(synthetic_mano_dir)
-    pipe = test_pipeline(mdir) if aug is None else train_pipeline(mdir, **aug)
+    pipe = eval_pipeline(mdir) if aug is None else train_pipeline(mdir, **aug)
     ds = DATASETS.build(_cfg(synthetic_ih26m, pipe))
     reg = mano_layers['right'].joint_regressor.double().numpy()
     np.random.seed(1)

@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from conftest import COCO_ROOT, IH_ROOT
+from ._helpers import COCO_ROOT, IH_ROOT
 
 CFG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',

@@ -10,7 +10,7 @@ from mmpose.registry import DATASETS
 
 from interwild_mm.datasets.datasets.reinterhand_dataset import \
     REINTERHAND_TEST_CAPTURES
-from conftest import test_pipeline, train_pipeline
+from ._helpers import eval_pipeline, train_pipeline
 
 TRAIN_CAP = ('m--20221111--0000--ABC123--pilot--ProjectGoliath--Hands--'
              'two-hands')
@@ -99,7 +99,7 @@ def test_split_layout_and_joints(capture_root):
 @pytest.mark.parametrize('aug', [None, dict(flip_prob=1.0, rot_prob=1.0)])
 def test_mano_targets_match_keypoints(capture_root, synthetic_mano_dir, aug):
     root, _, layers = capture_root
-    pipe = test_pipeline(str(synthetic_mano_dir)) if aug is None else \
+    pipe = eval_pipeline(str(synthetic_mano_dir)) if aug is None else \
         train_pipeline(str(synthetic_mano_dir), **aug)
     ds = DATASETS.build(dict(type='ReInterHandDataset', data_root=str(root),
                              split='test', pipeline=pipe))

@@ -6,7 +6,7 @@ All expected values are written out by hand (millimetres, IoU x100).
 import numpy as np
 import pytest
 import torch
-from evaluation_builders import NUM_VERTS, Scene, make_regressor, wrist_of
+from .evaluation_builders import NUM_VERTS, Scene, make_regressor, wrist_of
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 from mmpose.registry import METRICS

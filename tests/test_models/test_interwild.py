@@ -7,7 +7,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 import interwild_mm.models  # noqa: F401
-from _interwild_tiny import tiny_model_cfg
+from ._interwild_tiny import tiny_model_cfg
 from interwild_mm.geometry.crop import transform_points
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
