@@ -94,12 +94,68 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def init_cpu_process_group(cfg: Config) -> None:
+    """Start the gloo process group ourselves on a machine without CUDA.
+
+    mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` before
+    ``init_process_group``, which fails without a GPU; the Runner skips its
+    own initialisation when a process group already exists. The model is
+    wrapped in a CPU ``DistributedDataParallel`` (``device_ids=None``).
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    if not dist.is_initialized():
+        dist.init_process_group(
+            backend=cfg.env_cfg.get('dist_cfg', {}).get('backend', 'gloo'))
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def format_metric_table(metrics: dict) -> str:
+    """The evaluation results as a two-column text table.
+
+    Distances (MPJPE / MPVPE / MRRPE / RRVE and variants) are millimetres,
+    IoU is x100.
+    """
+    if not metrics:
+        return 'no metrics'
+    width = max(len(k) for k in metrics)
+    lines = [f'{"metric":<{width}}  {"value":>10}  unit',
+             '-' * (width + 18)]
+    for k, v in metrics.items():
+        unit = '%' if 'IoU' in k else 'mm'
+        lines.append(f'{k:<{width}}  {float(v):>10.2f}  {unit}')
+    return '\n'.join(lines)
+
+
+def _destroy_process_group() -> None:
+    """Shut the process group down before exit (a gloo group left open can
+    abort the interpreter at shutdown)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    init_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if runner.rank == 0:
+        dataset = cfg.test_dataloader.dataset
+        print(f'\nInterWild test results ({dataset.get("type")}, '
+              f'{dataset.get("data_root")}):')
+        print(format_metric_table(metrics), flush=True)
+    _destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -1,0 +1,18 @@
+# configs/interwild_ih26m_coco.py evaluated on the InterHand2.6M test split
+# (human-annotated subset, official protocol: MPJPE / MPVPE / MRRPE):
+#   python tools/test.py configs/interwild_ih26m_coco_test_ih26m.py CKPT \
+#       --cfg-options ih26m_root=/data/InterHand26M/ mano_dir=/data/mano
+_base_ = ['./interwild_ih26m_coco.py']
+
+test_dataloader = dict(
+    _delete_=True,
+    batch_size={{_base_.val_batch_size}},
+    num_workers={{_base_.num_workers}},
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset={{_base_.ih26m_test}})
+test_evaluator = dict(
+    type='InterWildMetric',
+    protocol='interhand26m',
+    mano_dir={{_base_.mano_dir}})

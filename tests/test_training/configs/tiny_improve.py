@@ -1,0 +1,14 @@
+# The tiny model for the short-training improvement test: 32 training
+# images, batch 2, 4 epochs (64 iterations) with the quickstart's schedule
+# and augmentation; tools/test.py / Runner.test evaluate the held-out test
+# captures (the validation split, InterHand2.6M protocol).
+_base_ = ['./tiny_interwild.py']
+
+max_epochs = 4
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs,
+         milestones=[max_epochs - 1], gamma=0.1),
+]
+test_dataloader = {{_base_.val_dataloader}}
+test_evaluator = {{_base_.val_evaluator}}
