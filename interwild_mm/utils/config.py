@@ -24,13 +24,25 @@ SHARED_VARIABLES: Dict[str, Tuple[str, ...]] = {
 
 def _replace(node: Any, keys: Iterable[str], old: Any, new: Any,
              match_old: bool) -> int:
-    """Recursively set ``node[k] = new`` for ``k in keys`` (where the current
-    value equals ``old`` when ``match_old``). Returns the number of edits."""
+    """Recursively set ``node[k] = new`` for ``k in keys``. Returns the
+    number of edits.
+
+    With ``match_old``, only values equal to ``old`` are replaced, and a
+    string value that *starts with* the string ``old`` keeps its suffix
+    (``root + 'HIC/data/'`` follows an overridden ``root``).
+    """
     count = 0
     if isinstance(node, dict):
         for k, v in node.items():
-            if k in keys and (not match_old or v == old):
+            if k in keys and not match_old:
                 node[k] = new
+                count += 1
+            elif k in keys and v == old:
+                node[k] = new
+                count += 1
+            elif (k in keys and isinstance(v, str) and isinstance(old, str)
+                  and isinstance(new, str) and old and v.startswith(old)):
+                node[k] = new + v[len(old):]
                 count += 1
             else:
                 count += _replace(v, keys, old, new, match_old)
