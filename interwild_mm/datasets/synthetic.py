@@ -25,9 +25,11 @@ Geometry conventions (identical to InterHand2.6M):
   then left) in millimetres, written in the InterHand2.6M order (tips first,
   wrist last, see ``interwild_mm.mano.constants.IH26M_JOINT_NAMES``).
 
-Every capture has a few fixed cameras on a sphere around a capture centre
-(0.45-0.85 m away, random roll), every frame places one or two hands around
-that centre (right-only, left-only or interacting = both hands 7-11 cm apart)
+Every capture has a few fixed cameras in front of a capture centre (within
+about 27 degrees of the frontal direction, 0.45-0.85 m away, roll within 15
+degrees), every frame places one or two hands around that centre
+(right-only, left-only, or interacting = both wrists side by side, the
+person's left wrist 6-12 cm to the left of the right one, as in photos)
 and is rendered from one or two of the capture's cameras. Per-image
 ``joint_valid`` = the hand exists and the projected joint lies inside the
 image and in front of the camera (self-occlusion does not invalidate, as in
@@ -127,11 +129,16 @@ def _random_background(rng: np.random.Generator, height: int,
 
 def _look_at(campos: np.ndarray, target: np.ndarray,
              roll: float) -> np.ndarray:
-    """World->camera rotation (rows = camera axes in world), z to target."""
+    """World->camera rotation (rows = camera axes in world), z to target.
+
+    The camera's y axis is the projection of world +y (down) onto the image
+    plane before ``roll``, so a camera looking along world +z has its x, y
+    axes along world x, y (the person frame of :meth:`sample_frame`).
+    """
     z = target - campos
     z = z / np.linalg.norm(z)
-    helper = np.array([0.0, 0.0, 1.0]) if abs(z[2]) < 0.9 else \
-        np.array([1.0, 0.0, 0.0])
+    helper = np.array([0.0, 1.0, 0.0]) if abs(z[1]) < 0.9 else \
+        np.array([0.0, 0.0, 1.0])
     x = np.cross(helper, z)
     x /= np.linalg.norm(x)
     y = np.cross(z, x)
@@ -188,9 +195,16 @@ class SyntheticHandGenerator:
         return (out['vertices'][0].double().numpy(),
                 out['joints'][0].double().numpy())
 
-    def sample_hand(self, rng: np.random.Generator, side: str,
-                    centre_m: np.ndarray) -> Dict[str, np.ndarray]:
-        """Random MANO parameters whose mesh centroid lies at ``centre_m``."""
+    def sample_hand(self,
+                    rng: np.random.Generator,
+                    side: str,
+                    centre_m: np.ndarray,
+                    anchor: str = 'centroid') -> Dict[str, np.ndarray]:
+        """Random MANO parameters whose mesh centroid (``anchor='centroid'``)
+        or wrist joint (``anchor='wrist'``) lies at ``centre_m``."""
+        if anchor not in ('centroid', 'wrist'):
+            raise ValueError(f"anchor must be 'centroid' or 'wrist', got "
+                             f'{anchor!r}')
         root = Rotation.random(random_state=rng).as_rotvec()
         hand = np.clip(
             rng.normal(0, self.pose_std, 45), -2 * self.pose_std,
@@ -200,8 +214,9 @@ class SyntheticHandGenerator:
             2 * self.shape_std)
         pose = np.concatenate([root, hand])
         verts, joints = self.mano(side, pose, shape, np.zeros(3))
-        # transl is purely additive in MANO: shift the centroid to centre_m.
-        trans = centre_m - verts.mean(0)
+        # transl is purely additive in MANO: shift the anchor to centre_m.
+        ref = verts.mean(0) if anchor == 'centroid' else joints[0]
+        trans = centre_m - ref
         return dict(
             pose=pose,
             shape=shape,
@@ -222,17 +237,27 @@ class SyntheticHandGenerator:
         centre = centre_m + rng.uniform(-spread, spread, 3)
         centres = {}
         if hand_type == 'interacting':
-            d = rng.normal(size=3)
-            d *= rng.uniform(0.07, 0.11) / np.linalg.norm(d)
+            # Wrists side by side in the person frame (world x = the
+            # person's left, y down, z away from the cameras): the left
+            # wrist 6-12 cm to the person's left of the right one, with a
+            # few cm of vertical and depth jitter. rel_trans therefore has
+            # the structure of real photos (official demo: x > 0).
+            d = np.array([
+                rng.uniform(0.06, 0.12),
+                rng.normal(0.0, 0.02),
+                rng.normal(0.0, 0.02)
+            ])
             centres = {'right': centre - d / 2, 'left': centre + d / 2}
+            anchor = 'wrist'
         else:
             centres = {hand_type: centre}
+            anchor = 'centroid'
         params, verts, joints = {}, {}, {}
         for side in ('right', 'left'):
             if side not in centres:
                 params[side] = verts[side] = joints[side] = None
                 continue
-            p = self.sample_hand(rng, side, centres[side])
+            p = self.sample_hand(rng, side, centres[side], anchor=anchor)
             verts[side], joints[side] = p.pop('vertices'), p.pop('joints')
             params[side] = p
         return HandFrame(hand_type, params, verts, joints)
@@ -318,11 +343,13 @@ def _make_capture_cameras(rng: np.random.Generator, capture: int,
     cams = {}
     for k in range(_CAMERAS_PER_CAPTURE):
         name = str(400000 + 100 * capture + k)
-        direction = rng.normal(size=3)
+        # In front of the person (world -z side), within about +-27 deg of
+        # the frontal direction, small roll: the in-the-wild photo setting.
+        direction = np.array([*rng.uniform(-0.5, 0.5, 2), -1.0])
         direction /= np.linalg.norm(direction)
         dist = rng.uniform(450.0, 850.0)
         campos = centre + dist * direction
-        R = _look_at(campos, centre, rng.uniform(-np.pi, np.pi))
+        R = _look_at(campos, centre, np.deg2rad(rng.uniform(-15.0, 15.0)))
         f = 1.2 * w * rng.uniform(0.9, 1.1)
         focal = np.array([f, f * rng.uniform(0.99, 1.01)])
         princpt = np.array([(w - 1) / 2, (h - 1) / 2]) + rng.uniform(-5, 5, 2)
