@@ -26,7 +26,9 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from interwild_mm.utils.config import (  # noqa: E402
-    snapshot_shared_variables, sync_shared_variables, use_cpu_backend)
+    snapshot_shared_variables, sync_shared_variables)
+from interwild_mm.utils.dist import (  # noqa: E402
+    destroy_process_group, init_cpu_process_group, use_cpu_backend)
 
 
 def parse_args() -> argparse.Namespace:
@@ -125,38 +127,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
-def init_cpu_process_group(cfg: Config) -> None:
-    """Start the gloo process group ourselves on a machine without CUDA.
-
-    mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` before
-    ``init_process_group``, which fails without a GPU; the Runner skips its
-    own initialisation when a process group already exists. The model is
-    wrapped in a CPU ``DistributedDataParallel`` (``device_ids=None``).
-    """
-    import torch
-    import torch.distributed as dist
-    if cfg.launcher != 'pytorch' or torch.cuda.is_available():
-        return
-    if not dist.is_initialized():
-        dist.init_process_group(
-            backend=cfg.env_cfg.get('dist_cfg', {}).get('backend', 'gloo'))
-    if cfg.get('model_wrapper_cfg') is None:
-        cfg.model_wrapper_cfg = dict(
-            type='MMDistributedDataParallel',
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False))
-
-
-def _destroy_process_group() -> None:
-    """Shut the process group down before exit (a gloo group left open can
-    abort the interpreter at shutdown)."""
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
-
-
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -164,7 +134,7 @@ def main() -> None:
     init_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    _destroy_process_group()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -87,14 +87,3 @@ def sync_shared_variables(cfg: Config, old_values: Dict[str, Any],
 def snapshot_shared_variables(cfg: Config) -> Dict[str, Any]:
     """The current values of the overridable top-level variables."""
     return {k: cfg.get(k) for k in SHARED_VARIABLES if k in cfg}
-
-
-def use_cpu_backend(cfg: Config) -> None:
-    """Use gloo for distributed runs on machines without a GPU.
-
-    NCCL needs CUDA; the config's backend is kept when a GPU is present.
-    """
-    import torch
-    if cfg.get('launcher', 'none') != 'none' and not torch.cuda.is_available():
-        env_cfg = cfg.setdefault('env_cfg', {})
-        env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
