@@ -115,12 +115,9 @@ def ensure_dataset(root: str, mano_dir: str, num: int) -> bool:
 def _load_cfg(config: str, overrides: Dict[str, object], work_dir: str):
     from mmengine.config import Config
 
-    from interwild_mm.utils.config import (snapshot_shared_variables,
-                                           sync_shared_variables)
+    from interwild_mm.utils.config import merge_cfg_options
     cfg = Config.fromfile(osp.join(_REPO_ROOT, config))
-    old = snapshot_shared_variables(cfg)
-    cfg.merge_from_dict(overrides)
-    sync_shared_variables(cfg, old, overrides)
+    merge_cfg_options(cfg, overrides)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     return cfg

@@ -25,8 +25,7 @@ if _REPO_ROOT not in sys.path:
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from interwild_mm.utils.config import (  # noqa: E402
-    snapshot_shared_variables, sync_shared_variables)
+from interwild_mm.utils.config import merge_cfg_options  # noqa: E402
 from interwild_mm.utils.dist import (  # noqa: E402
     destroy_process_group, init_cpu_process_group, use_cpu_backend)
 
@@ -119,10 +118,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         hooks.visualization.enable = True
         hooks.visualization.out_dir = args.show_dir
 
-    if args.cfg_options is not None:
-        old_values = snapshot_shared_variables(cfg)
-        cfg.merge_from_dict(args.cfg_options)
-        sync_shared_variables(cfg, old_values, args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     use_cpu_backend(cfg)
     return cfg
 

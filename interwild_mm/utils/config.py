@@ -87,3 +87,20 @@ def sync_shared_variables(cfg: Config, old_values: Dict[str, Any],
 def snapshot_shared_variables(cfg: Config) -> Dict[str, Any]:
     """The current values of the overridable top-level variables."""
     return {k: cfg.get(k) for k in SHARED_VARIABLES if k in cfg}
+
+
+def merge_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> None:
+    """``cfg.merge_from_dict(options)`` that also propagates overridden
+    top-level variables (:data:`SHARED_VARIABLES`) to every place they feed.
+
+    This is what ``--cfg-options`` means for the InterWild tools.
+
+    Args:
+        cfg (Config): The config, changed in place.
+        options (dict, optional): ``key=value`` overrides (dotted keys).
+    """
+    if not options:
+        return
+    old_values = snapshot_shared_variables(cfg)
+    cfg.merge_from_dict(options)
+    sync_shared_variables(cfg, old_values, options)

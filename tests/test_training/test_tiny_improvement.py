@@ -17,17 +17,14 @@ CFG = osp.join(HERE, 'configs', 'tiny_improve.py')
 
 
 def _cfg(work_dir, data_root, mano_dir) -> Config:
-    from interwild_mm.utils.config import (snapshot_shared_variables,
-                                           sync_shared_variables)
+    from interwild_mm.utils.config import merge_cfg_options
     from mmengine.config import DictAction
     cfg = Config.fromfile(CFG)
     opts = {}
     for o in data_options(data_root, mano_dir, hic_test=False):
         k, v = o.split('=', 1)
         opts[k] = DictAction._parse_iterable(v)
-    old = snapshot_shared_variables(cfg)
-    cfg.merge_from_dict(opts)
-    sync_shared_variables(cfg, old, opts)
+    merge_cfg_options(cfg, opts)
     cfg.work_dir = str(work_dir)
     cfg.experiment_name = f'exp_{time.time_ns()}'
     return cfg

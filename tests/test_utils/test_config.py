@@ -1,8 +1,7 @@
 """--cfg-options overrides of top-level variables reach every place they feed."""
 from mmengine.config import Config
 
-from interwild_mm.utils.config import (snapshot_shared_variables,
-                                       sync_shared_variables)
+from interwild_mm.utils.config import merge_cfg_options
 
 
 def _cfg() -> Config:
@@ -31,9 +30,7 @@ def _cfg() -> Config:
 
 
 def _apply(cfg: Config, opts: dict) -> Config:
-    old = snapshot_shared_variables(cfg)
-    cfg.merge_from_dict(opts)
-    sync_shared_variables(cfg, old, opts)
+    merge_cfg_options(cfg, opts)
     return cfg
 
 
