@@ -25,7 +25,8 @@ if _REPO_ROOT not in sys.path:
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from interwild_mm.utils.config import merge_cfg_options  # noqa: E402
+from interwild_mm.utils.config import (  # noqa: E402
+    enable_visualization, merge_cfg_options, set_work_dir)
 from interwild_mm.utils.dist import (  # noqa: E402
     destroy_process_group, init_cpu_process_group, use_cpu_backend)
 
@@ -78,11 +79,7 @@ def parse_args() -> argparse.Namespace:
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line options to the config."""
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -110,13 +107,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                            '(enable, base_batch_size) in the config.')
         cfg.auto_scale_lr.enable = True
 
-    if args.show_dir is not None:
-        hooks = cfg.default_hooks
-        if 'visualization' not in hooks:
-            raise KeyError('--show-dir needs a `visualization` hook in '
-                           '`default_hooks` of the config.')
-        hooks.visualization.enable = True
-        hooks.visualization.out_dir = args.show_dir
+    enable_visualization(cfg, args.show_dir)
 
     merge_cfg_options(cfg, args.cfg_options)
     use_cpu_backend(cfg)

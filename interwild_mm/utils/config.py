@@ -6,6 +6,7 @@ mmengine resolves a config's top-level variables (``mano_dir``,
 not the places that used it.  :func:`sync_shared_variables` re-applies such an
 override to every place the variable feeds, found by key name.
 """
+import os.path as osp
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from mmengine.config import Config
@@ -104,3 +105,30 @@ def merge_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> None:
     old_values = snapshot_shared_variables(cfg)
     cfg.merge_from_dict(options)
     sync_shared_variables(cfg, old_values, options)
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str],
+                 config_path: str) -> None:
+    """``--work-dir`` if given, else the config's, else
+    ``./work_dirs/<config name>`` (mmpose's convention)."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def enable_visualization(cfg: Config, show_dir: Optional[str]) -> None:
+    """Switch on the ``visualization`` hook, saving into ``show_dir``.
+
+    Raises:
+        KeyError: the config has no ``visualization`` default hook.
+    """
+    if show_dir is None:
+        return
+    hooks = cfg.default_hooks
+    if 'visualization' not in hooks:
+        raise KeyError('--show-dir needs a `visualization` hook in '
+                       '`default_hooks` of the config.')
+    hooks.visualization.enable = True
+    hooks.visualization.out_dir = show_dir

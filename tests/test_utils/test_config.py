@@ -1,7 +1,10 @@
 """--cfg-options overrides of top-level variables reach every place they feed."""
 from mmengine.config import Config
 
-from interwild_mm.utils.config import merge_cfg_options
+import pytest
+
+from interwild_mm.utils.config import (enable_visualization,
+                                       merge_cfg_options, set_work_dir)
 
 
 def _cfg() -> Config:
@@ -62,3 +65,26 @@ def test_no_override_changes_nothing():
     before = cfg.to_dict()
     _apply(cfg, {})
     assert cfg.to_dict() == before
+
+
+def test_work_dir_precedence():
+    cfg = Config(dict())
+    set_work_dir(cfg, None, 'configs/interwild_ih26m_coco.py')
+    assert cfg.work_dir == './work_dirs/interwild_ih26m_coco'
+    cfg = Config(dict(work_dir='from_config'))
+    set_work_dir(cfg, None, 'configs/x.py')
+    assert cfg.work_dir == 'from_config'
+    set_work_dir(cfg, 'from_cli', 'configs/x.py')
+    assert cfg.work_dir == 'from_cli'
+
+
+def test_show_dir_enables_the_visualization_hook():
+    cfg = Config(dict(default_hooks=dict(
+        visualization=dict(type='InterWildVisualizationHook', enable=False))))
+    enable_visualization(cfg, None)
+    assert cfg.default_hooks.visualization.enable is False
+    enable_visualization(cfg, 'vis')
+    assert cfg.default_hooks.visualization.enable is True
+    assert cfg.default_hooks.visualization.out_dir == 'vis'
+    with pytest.raises(KeyError, match='visualization'):
+        enable_visualization(Config(dict(default_hooks=dict())), 'vis')
