@@ -29,13 +29,15 @@ right hand first; all numpy float32 unless said otherwise):
 import logging
 import os.path as osp
 from copy import deepcopy
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
+import torch
 from mmengine.fileio import exists, load
 from mmengine.logging import print_log
 
 from interwild_mm.geometry.bbox import bbox_from_points, sanitize_bbox
+from interwild_mm.geometry.camera import project_points
 from interwild_mm.mano.constants import NUM_SH_JOINTS, NUM_TH_JOINTS, NUM_VERTS
 
 #: Absolute path of the 42-keypoint metainfo file (independent of the CWD).
@@ -80,6 +82,38 @@ def hand_type_from_valid(right: bool, left: bool) -> Optional[str]:
     if left:
         return 'left'
     return None
+
+
+def world_joints_to_camera(world_mm: np.ndarray, valid: np.ndarray,
+                           R: np.ndarray, t_mm: np.ndarray,
+                           focal: np.ndarray,
+                           princpt: np.ndarray) -> Tuple[np.ndarray,
+                                                         np.ndarray]:
+    """World joints (mm) -> camera joints (m) and their pixel projections.
+
+    ``X_cam = R X_w + t``. Invalid joints are projected from 1 mm in front
+    of the camera (no division by zero, as the official loaders do) and are
+    zero in both outputs.
+
+    Args:
+        world_mm (np.ndarray): ``(J, 3)`` world coordinates, millimetres.
+        valid (np.ndarray): ``(J,)`` 0/1 validity.
+        R (np.ndarray): ``(3, 3)`` world -> camera rotation.
+        t_mm (np.ndarray): ``(3,)`` translation, millimetres.
+        focal, princpt (np.ndarray): ``(2,)`` intrinsics, pixels.
+
+    Returns:
+        tuple: ``joint_cam`` ``(J, 3)`` metres and ``joint_img`` ``(J, 2)``
+        pixels.
+    """
+    joint_cam = (world_mm @ R.T + t_mm) / 1000.0
+    joint_cam[valid == 0] = np.array([0.0, 0.0, 1e-3])
+    joint_img = project_points(
+        torch.from_numpy(joint_cam), torch.from_numpy(focal),
+        torch.from_numpy(princpt), eps=0.0).numpy()
+    joint_img[valid == 0] = 0.0
+    joint_cam[valid == 0] = 0.0
+    return joint_cam, joint_img
 
 
 def hand_boxes_from_joints(joint_img: np.ndarray, joint_valid: np.ndarray,

@@ -5,19 +5,17 @@ import os.path as osp
 from typing import List, Optional
 
 import numpy as np
-import torch
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import exists
 from mmengine.logging import print_log
 from mmpose.registry import DATASETS
 
 from interwild_mm.geometry.bbox import process_bbox
-from interwild_mm.geometry.camera import project_points
 from interwild_mm.mano.constants import (IH26M_TO_TH, NUM_SH_JOINTS,
                                          NUM_TH_JOINTS, TH_ROOT_IDX)
 from .base import (HAND_SIDES, InterWildDatasetMixin, empty_raw_sample,
                    hand_boxes_from_joints, join_root, load_annotation_file,
-                   parse_mano_param)
+                   parse_mano_param, world_joints_to_camera)
 
 
 @DATASETS.register_module()
@@ -146,14 +144,8 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
             return None
         world[valid == 0] = 0.0
 
-        joint_cam = (world @ R.T + t) / 1000.0  # metres
-        # invalid joints: 1 mm in front of the camera (no zero division)
-        joint_cam[valid == 0] = np.array([0.0, 0.0, 1e-3])
-        joint_img = project_points(
-            torch.from_numpy(joint_cam), torch.from_numpy(focal),
-            torch.from_numpy(princpt), eps=0.0).numpy()
-        joint_img[valid == 0] = 0.0
-        joint_cam[valid == 0] = 0.0
+        joint_cam, joint_img = world_joints_to_camera(
+            world, valid, R, t, focal, princpt)
 
         img_w, img_h = int(img['width']), int(img['height'])
         hand_bbox, hand_bbox_valid = hand_boxes_from_joints(

@@ -6,17 +6,16 @@ from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
-import torch
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import exists, load
 from mmpose.registry import DATASETS
 
 from interwild_mm.geometry.bbox import process_bbox
-from interwild_mm.geometry.camera import project_points
 from interwild_mm.mano.constants import NUM_SH_JOINTS
 from .base import (HAND_SIDES, InterWildDatasetMixin, empty_raw_sample,
                    hand_boxes_from_joints, hand_type_from_valid,
-                   load_annotation_file, parse_mano_param)
+                   load_annotation_file, parse_mano_param,
+                   world_joints_to_camera)
 
 #: Test captures of the paper (spec 3.5); every other capture is train.
 REINTERHAND_TEST_CAPTURES = (
@@ -180,13 +179,8 @@ class ReInterHandDataset(InterWildDatasetMixin, BaseDataset):
         if valid.sum() == 0 or not self._check_finite(
                 {'keypoints': world}, where):
             return None
-        joint_cam = (world @ R.T + t) / 1000.0
-        joint_cam[valid == 0] = np.array([0.0, 0.0, 1e-3])
-        joint_img = project_points(
-            torch.from_numpy(joint_cam), torch.from_numpy(focal),
-            torch.from_numpy(princpt), eps=0.0).numpy()
-        joint_img[valid == 0] = 0.0
-        joint_cam[valid == 0] = 0.0
+        joint_cam, joint_img = world_joints_to_camera(
+            world, valid, R, t, focal, princpt)
         inside = ((joint_img[:, 0] >= 0) & (joint_img[:, 0] < img_w) &
                   (joint_img[:, 1] >= 0) & (joint_img[:, 1] < img_h) &
                   (joint_cam[:, 2] > 0) & (valid > 0))
