@@ -2,7 +2,8 @@
 
 Example::
 
-    python tools/test.py configs/interwild_ih26m_coco.py work_dirs/x/epoch_7.pth
+    python tools/test.py configs/interwild_ih26m_coco.py \
+        work_dirs/x/epoch_7.pth
     python tools/test.py configs/interwild_synthetic_quickstart.py \
         work_dirs/quickstart/best.pth --out results.pkl
 
@@ -76,7 +77,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 'never overwritten silently).')
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
-        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+        cfg.test_evaluator.append(
+            dict(type='DumpResults', out_file_path=args.out))
 
     merge_cfg_options(cfg, args.cfg_options)
     use_cpu_backend(cfg)

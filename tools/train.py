@@ -4,7 +4,7 @@ Example::
 
     python tools/train.py configs/interwild_ih26m_coco.py
     python tools/train.py configs/interwild_synthetic_quickstart.py \
-        --work-dir work_dirs/quickstart --cfg-options train_dataloader.batch_size=4
+        --work-dir work_dirs/quickstart --cfg-options train_batch_size=4
     bash tools/dist_train.sh configs/interwild_ih26m_coco.py 4 --amp
 
 ``--resume`` without a value resumes from the latest checkpoint in the work
@@ -34,7 +34,8 @@ from interwild_mm.utils.dist import (  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train InterWild.')
     parser.add_argument('config', help='training config file path')
-    parser.add_argument('--work-dir', help='where to save logs and checkpoints')
+    parser.add_argument(
+        '--work-dir', help='where to save logs and checkpoints')
     parser.add_argument(
         '--resume',
         nargs='?',
