@@ -1,5 +1,6 @@
 # Copyright (c) interwild_mm contributors.
-"""Pure numpy helpers of the InterWild evaluation protocol (spec section 4).
+"""Pure numpy helpers of the InterWild evaluation protocol
+(docs/official_conventions.md §4).
 
 Every function works on ``float64`` numpy arrays; units are whatever the
 caller passes (the metric converts metres to millimetres before calling).
@@ -170,9 +171,9 @@ def mesh_bbox_xyxy(mesh: np.ndarray,
                    extension: float = 1.2) -> np.ndarray:
     """Box of a camera-space mesh projected with a pinhole camera.
 
-    HIC's GT hand box (spec 4): project every vertex with ``x/z·f + c`` (no
-    depth epsilon), take the tight box, scale it by ``extension`` about its
-    centre.
+    HIC's GT hand box (docs/official_conventions.md §4): project every
+    vertex with ``x/z·f + c`` (no depth epsilon), take the tight box, scale
+    it by ``extension`` about its centre.
 
     Args:
         mesh (np.ndarray): ``(V, 3)`` camera-space vertices (any length unit;

@@ -53,6 +53,8 @@ class Scene:
         self.gt_joint[0] = self.gt_wrist[0]
         self.gt_joint[21] = self.gt_wrist[1]
         self.joint_valid = np.ones(42)
+        # 3D joint validity (InterHand2.6M joint_3d flags); None = not packed
+        self.joint_valid_3d: Optional[np.ndarray] = None
         self.mesh_valid = np.ones(2)
         self.gt_boxes = np.array([[10.0, 20.0, 110.0, 140.0],
                                   [200.0, 30.0, 260.0, 90.0]])
@@ -78,6 +80,8 @@ class Scene:
             gt.update(
                 gt_joint_cam=self.gt_joint[None],
                 gt_joint_valid=self.joint_valid[None])
+            if self.joint_valid_3d is not None:
+                gt.update(gt_joint_valid_3d=self.joint_valid_3d[None])
         pred = dict(
             rmano_mesh_cam=self.pred_mesh[0][None],
             lmano_mesh_cam=self.pred_mesh[1][None],

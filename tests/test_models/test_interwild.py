@@ -165,14 +165,21 @@ def test_loss_step_gradients(model):
     assert set(losses) == expected
     for k, v in losses.items():
         assert v.dim() == 0 and torch.isfinite(v), k
-    # one term re-derived: mean over N*2 of |c - c*| * valid (valid (N,1))
+    # one term re-derived: mean over N*2 of |c - c*| * valid (valid (N,1)).
+    # Still in train mode: BN normalises with the batch statistics, so a
+    # second forward of the same batch gives the predictions the loss saw.
     with torch.no_grad():
-        model.eval()
         raw = model.forward_all(x)
-        model.train()
-    tgt = torch.cat([s.gt_instance_labels.lhand_bbox_center for s in samples])
-    val = torch.cat([s.gt_instance_labels.lhand_bbox_valid for s in samples])
+    c = raw['lhand_center'].double().numpy()
+    tgt = torch.cat([s.gt_instance_labels.lhand_bbox_center
+                     for s in samples]).double().numpy()
+    val = torch.cat([s.gt_instance_labels.lhand_bbox_valid
+                     for s in samples]).double().numpy()
     assert val[1] == 0  # second sample invalid: counts as zero in the mean
+    ref = (np.abs(c - tgt) * val).sum() / c.size
+    assert ref > 0
+    np.testing.assert_allclose(losses['loss_lhand_bbox_center'].item(), ref,
+                               rtol=1e-5)
 
     model.zero_grad()
     sum(losses.values()).backward()
