@@ -51,7 +51,9 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
     flag. Samples whose data.json or joint_3d flags are all 0 are dropped.
     Joints are re-ordered to the 42-joint th order; ``joint_cam`` /
     ``joint_img`` hold the annotation's camera coordinates / projections of
-    every joint that either flag set marks valid. The body box is the whole
+    every joint that either flag set marks valid (the official loader puts
+    joint_3d-invalid joints at 1 mm instead, which only matters for a joint
+    valid in data.json but not in joint_3d). The body box is the whole
     image (extension 1.0), hand boxes come from the projections of the
     data.json-valid joints (×1.2, sanitised); a hand without a box gets both
     flag sets zeroed and no MANO fit, and samples without any hand box are
