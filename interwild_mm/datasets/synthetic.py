@@ -56,13 +56,17 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
+from interwild_mm.datasets.synthetic_files import (JSON_DECIMALS,
+                                                   README_TEMPLATE, dump_json,
+                                                   floats, hand_bbox,
+                                                   write_jpg, write_mask)
 from interwild_mm.datasets.transforms.mano_data import place_mano_fit
 from interwild_mm.mano.constants import NUM_SH_JOINTS, TH_TO_IH26M
 from interwild_mm.visualization.mesh_io import save_ply
@@ -88,8 +92,6 @@ _OFF_CENTRE_PROB = 0.15
 # Capture ids of each split (disjoint, like InterHand2.6M).
 _SPLIT_CAPTURES = {'train': (0, 1, 2), 'test': (8, 9)}
 _SPLIT_SEED_OFFSET = {'train': 0, 'test': 1000, 'hic': 2000}
-#: Decimals of every float written to the json files.
-_JSON_DECIMALS = 7
 
 
 @dataclass
@@ -216,12 +218,12 @@ class SyntheticHandGenerator:
         shape = np.clip(
             rng.normal(0, self.shape_std, 10), -2 * self.shape_std,
             2 * self.shape_std)
-        pose = np.round(np.concatenate([root, hand]), _JSON_DECIMALS)
-        shape = np.round(shape, _JSON_DECIMALS)
+        pose = np.round(np.concatenate([root, hand]), JSON_DECIMALS)
+        shape = np.round(shape, JSON_DECIMALS)
         verts, joints = self.mano(side, pose, shape, np.zeros(3))
         # transl is purely additive in MANO: shift the anchor to centre_m.
         ref = verts.mean(0) if anchor == 'centroid' else joints[0]
-        trans = np.round(centre_m - ref, _JSON_DECIMALS)
+        trans = np.round(centre_m - ref, JSON_DECIMALS)
         return dict(pose=pose, shape=shape, trans=trans)
 
     def sample_frame(self,
@@ -376,49 +378,11 @@ def _make_capture_cameras(rng: np.random.Generator, capture: int,
         princpt = np.array([(w - 1) / 2, (h - 1) / 2]) + rng.uniform(-5, 5, 2)
         # rounded like the json: the placement uses the written camera
         cams[name] = {
-            k: np.round(v, _JSON_DECIMALS)
+            k: np.round(v, JSON_DECIMALS)
             for k, v in dict(R=R, campos=campos, focal=focal,
                              princpt=princpt).items()
         }
     return dict(centre=centre, cameras=cams)
-
-
-def _hand_bbox(joints_img: np.ndarray, valid: np.ndarray,
-               img_size: Tuple[int, int]) -> List[float]:
-    """xywh box of the valid joints, x1.2 about its centre, clipped."""
-    pts = joints_img[valid > 0]
-    x0, y0 = pts.min(0)
-    x1, y1 = pts.max(0)
-    cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 1.2, \
-        (y1 - y0) * 1.2
-    x0, x1 = max(cx - bw / 2, 0.0), min(cx + bw / 2, img_size[0] - 1.0)
-    y0, y1 = max(cy - bh / 2, 0.0), min(cy + bh / 2, img_size[1] - 1.0)
-    return [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
-
-
-def _write_jpg(path: str, rgb: np.ndarray) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    ok = cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                     [cv2.IMWRITE_JPEG_QUALITY, 92])
-    if not ok:
-        raise OSError(f'could not write image {path}')
-
-
-def _write_mask(path: str, mesh_id: np.ndarray) -> None:
-    """PNG with 0 = background, 1 = right hand, 2 = left hand."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    if not cv2.imwrite(path, (mesh_id + 1).astype(np.uint8)):
-        raise OSError(f'could not write mask {path}')
-
-
-def _dump_json(obj, path: str) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as fh:
-        json.dump(obj, fh)
-
-
-def _floats(a: np.ndarray) -> list:
-    return np.asarray(a, np.float64).round(_JSON_DECIMALS).tolist()
 
 
 def _camera_json(captures: Dict) -> Dict:
@@ -426,7 +390,7 @@ def _camera_json(captures: Dict) -> Dict:
     keys = dict(campos='campos', camrot='R', focal='focal', princpt='princpt')
     return {
         str(c): {
-            out: {k: _floats(v[src])
+            out: {k: floats(v[src])
                   for k, v in cap['cameras'].items()}
             for out, src in keys.items()
         }
@@ -454,10 +418,10 @@ def _write_view(gen: SyntheticHandGenerator, rng: np.random.Generator,
         return None
     c, cam_name, fidx = where['capture'], where['camera'], where['frame_idx']
     file_name = f'capture{c}/cam{cam_name}/image{fidx:05d}.jpg'
-    _write_jpg(
+    write_jpg(
         osp.join(where['out_dir'], 'images', where['split'], file_name),
         res['image'])
-    _write_mask(
+    write_mask(
         osp.join(where['out_dir'], 'masks', where['split'],
                  file_name[:-len('.jpg')] + '.png'), res['mesh_id'])
     image = dict(
@@ -473,7 +437,7 @@ def _write_view(gen: SyntheticHandGenerator, rng: np.random.Generator,
     annotation = dict(
         id=where['image_id'],
         image_id=where['image_id'],
-        bbox=_hand_bbox(res['joints_img'], valid, img_size),
+        bbox=hand_bbox(res['joints_img'], valid, img_size),
         joint_valid=[[int(x)] for x in valid[TH_TO_IH26M]],
         hand_type=frame.hand_type,
         hand_type_valid=1)
@@ -483,15 +447,15 @@ def _write_view(gen: SyntheticHandGenerator, rng: np.random.Generator,
     world_mm = placed['joints_cam'] @ cam['R'] * 1000.0 + cam['campos']
     world_mm[exist == 0] = 0.0
     joint_3d = dict(
-        world_coord=_floats(world_mm[TH_TO_IH26M]),
+        world_coord=floats(world_mm[TH_TO_IH26M]),
         joint_valid=[[bool(x)] for x in exist[TH_TO_IH26M]],
         hand_type=frame.hand_type,
         hand_type_valid=True)
     mano = {
         side: (None if p is None else dict(
-            pose=_floats(p['pose']),
-            shape=_floats(p['shape']),
-            trans=_floats(p['trans'])))
+            pose=floats(p['pose']),
+            shape=floats(p['shape']),
+            trans=floats(p['trans'])))
         for side, p in frame.params.items()
     }
     return dict(image=image, annotation=annotation, joint_3d=joint_3d,
@@ -551,11 +515,11 @@ def write_ih26m_split(gen: SyntheticHandGenerator, out_dir: str, split: str,
     num_frames = len(images)
     ann_dir = osp.join(out_dir, 'annotations', split)
     prefix = osp.join(ann_dir, f'InterHand2.6M_{split}')
-    _dump_json(
+    dump_json(
         dict(images=images, annotations=annotations), f'{prefix}_data.json')
-    _dump_json(cam_json, f'{prefix}_camera.json')
-    _dump_json(joint_json, f'{prefix}_joint_3d.json')
-    _dump_json(mano_json, f'{prefix}_MANO_NeuralAnnot.json')
+    dump_json(cam_json, f'{prefix}_camera.json')
+    dump_json(joint_json, f'{prefix}_joint_3d.json')
+    dump_json(mano_json, f'{prefix}_MANO_NeuralAnnot.json')
     return dict(counts, frames=num_frames)
 
 
@@ -590,8 +554,8 @@ def write_hic_split(gen: SyntheticHandGenerator, out_dir: str, num_images: int,
             continue
         seq = 1 + i // 10
         file_name = f'{seq:02d}/rgb/{i:06d}.jpg'
-        _write_jpg(osp.join(data_dir, file_name), res['image'])
-        _write_mask(
+        write_jpg(osp.join(data_dir, file_name), res['image'])
+        write_mask(
             osp.join(data_dir, f'{seq:02d}/mask/{i:06d}.png'), res['mesh_id'])
         paths = {}
         for side in ('right', 'left'):
@@ -612,65 +576,10 @@ def write_hic_split(gen: SyntheticHandGenerator, out_dir: str, num_images: int,
                 right_mano_path=paths['right'],
                 left_mano_path=paths['left']))
         counts[frame.hand_type] += 1
-    _dump_json(
+    dump_json(
         dict(images=images, annotations=annotations),
         osp.join(data_dir, 'HIC.json'))
     return counts
-
-
-_README = """Synthetic two-hand dataset (interwild_mm)
-==========================================
-
-Generated by: {command}
-Seed: {seed}   MANO: {mano_dir}   image size (W x H): {w} x {h}
-
-Content: two synthetic MANO hands (right-only, left-only or interacting),
-random MANO poses (offsets around the mean pose), shapes, orientations and
-backgrounds; rendered with interwild_mm.visualization.renderer. Regenerating
-with the same arguments gives identical files.
-
-InterHand2.6M format (spec 3.2), <split> = train | test:
-  annotations/<split>/InterHand2.6M_<split>_data.json
-      COCO images[id, file_name, width, height, capture, seq_name, camera,
-      frame_idx] and annotations[id, image_id, bbox, hand_type,
-      hand_type_valid, joint_valid (42x1)]
-  annotations/<split>/InterHand2.6M_<split>_camera.json
-      {{capture: {{campos|camrot|focal|princpt: {{camera: value}}}}}}
-  annotations/<split>/InterHand2.6M_<split>_joint_3d.json
-      {{capture: {{frame_idx: {{world_coord (42x3 mm), joint_valid (42x1),
-      hand_type, hand_type_valid}}}}}}
-  annotations/<split>/InterHand2.6M_<split>_MANO_NeuralAnnot.json
-      {{capture: {{frame_idx: {{right|left: {{pose 48, shape 10, trans 3}}
-      | null}}}}}}, world frame, metres
-  images/<split>/capture<c>/cam<name>/image<frame_idx>.jpg
-      (file_name is relative to images/<split>/)
-  masks/<split>/capture<c>/cam<name>/image<frame_idx>.png
-      visible hand per pixel (0 background, 1 right, 2 left); not part of
-      InterHand2.6M, for tests
-  train: {train} images (captures {train_caps}); test: {test} images
-  (captures {test_caps}).
-  Camera: X_cam = camrot @ (X_world - campos), millimetres.
-  Every image is its own frame: its hands are the MANO fits placed in its
-  camera as the official InterWild loader places NeuralAnnot fits (root
-  orientation pre-multiplied by camrot, MANO with transl = trans, then
-  P - wrist + camrot @ wrist + t); world_coord = those joints mapped back
-  to the world frame.
-  Joint order: right then left hand, each Thumb_4..1, Index_4..1,
-  Middle_4..1, Ring_4..1, Pinky_4..1, Wrist. data.json joint_valid = hand
-  present and joint projected inside the image; joint_3d joint_valid = hand
-  present. data.json bbox = box of the valid 2D joints x1.2 (xywh, clipped).
-
-HIC format (spec 3.4), test only, {hic} images (640 x 480, focal (525, 525),
-principal point (319.5, 239.5), camera frame = world, metres):
-  HIC/data/HIC.json
-      images[id, file_name, width, height], annotations[id, image_id,
-      hand_type, right_mano_path, left_mano_path]; paths relative to
-      HIC/data, null for a missing hand
-  HIC/data/<seq>/rgb/<i>.jpg, HIC/data/<seq>/mask/<i>.png (as above)
-  HIC/data/<seq>/mano/<i>_<side>.ply (778 vertices, 1538 faces)
-
-Hand types: {counts}
-"""
 
 
 def make_synthetic_dataset(out_dir: Union[str, os.PathLike],
@@ -729,7 +638,7 @@ def make_synthetic_dataset(out_dir: Union[str, os.PathLike],
         torch.set_num_threads(num_threads)
     with open(osp.join(out_dir, 'README.txt'), 'w') as fh:
         fh.write(
-            _README.format(
+            README_TEMPLATE.format(
                 command=command or 'interwild_mm.datasets.synthetic.'
                 'make_synthetic_dataset',
                 seed=seed,
