@@ -7,7 +7,12 @@ Example::
 
 writes ``data/synthetic/{annotations,images}/{train,test}/...`` (InterHand2.6M
 layout), ``data/synthetic/HIC/data/...`` (HIC layout) and a README.txt. See
-``interwild_mm/datasets/synthetic.py`` for the conventions.
+``interwild_mm/datasets/synthetic.py`` for the conventions: the MANO fits are
+world-frame NeuralAnnot-style fits that mean what real ones mean to the
+official loader (each image's hands are the fits placed in its camera by the
+official ``get_mano_data`` order, docs/official_conventions.md §3.1), so
+data written by an older version of this tool (plain world-frame MANO
+joints) should be regenerated.
 """
 import argparse
 import os.path as osp

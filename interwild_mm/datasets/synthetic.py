@@ -17,17 +17,32 @@ Geometry conventions (identical to InterHand2.6M):
 * Camera ``c`` of a capture: ``X_cam = R (X_world - campos)`` (mm), i.e. the
   extrinsic translation is ``t = -R campos``; pinhole intrinsics ``focal``,
   ``princpt`` in pixels; x right, y down, z forward.
-* MANO parameters are world-frame: ``ManoLayer(side)(global_orient=pose[:3],
-  hand_pose=pose[3:], betas=shape, transl=trans)`` gives the world vertices
-  (metres); ``hand_pose`` is an offset from the MANO mean pose
-  (``flat_hand_mean=False``).
+* MANO parameters are world-frame NeuralAnnot-style fits ``{pose 48,
+  shape 10, trans 3}`` (``hand_pose`` an offset from the MANO mean pose,
+  ``flat_hand_mean=False``). They mean what the official loader makes of
+  them: the hand of an image is the fit placed in that image's camera by
+  the official ``get_mano_data`` steps
+  (:func:`interwild_mm.datasets.transforms.mano_data.place_mano_fit`, i.e.
+  root orientation pre-multiplied by ``R``, MANO with ``transl = trans``,
+  then ``P - root + R root + t`` with the regressed wrist as ``root``).
+  That placement depends on the camera (it differs from ``R X_world + t``
+  of the plain world-frame MANO mesh by ``R (R - I)(w0 - J0)``, ``w0`` the
+  regressed wrist of the posed mesh, ``J0`` MANO's kinematic root), so
+  **every image is its own frame** (its own ``frame_idx``, joint_3d entry
+  and MANO entry; a sampled hand pose seen by two cameras gives two frames
+  with the same fit): the rendered meshes are the placed meshes, and the
+  ``world_coord`` joints are the placed joints mapped back to the world
+  (``R^T (P - t)``), so the loaders' MANO targets land exactly on the
+  annotated joints.
 * ``world_coord`` joints (42) are the ManoLayer joints (21 per hand, right
   then left) in millimetres, written in the InterHand2.6M order (tips first,
   wrist last, see ``interwild_mm.mano.constants.IH26M_JOINT_NAMES``).
+* Cameras and fits are rounded to the 7 decimals written in the json files
+  before anything is derived from them.
 
 Every capture has a few fixed cameras in front of a capture centre (within
 about 27 degrees of the frontal direction, 0.45-0.85 m away, roll within 15
-degrees), every frame places one or two hands around that centre
+degrees), every sampled hand pose places one or two hands around that centre
 (right-only, left-only, or interacting = both wrists side by side, the
 person's left wrist 6-12 cm to the left of the right one, as in photos)
 and is rendered from one or two of the capture's cameras. Per-image
@@ -41,13 +56,18 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
+from interwild_mm.datasets.synthetic_files import (JSON_DECIMALS,
+                                                   README_TEMPLATE, dump_json,
+                                                   floats, hand_bbox,
+                                                   write_jpg, write_mask)
+from interwild_mm.datasets.transforms.mano_data import place_mano_fit
 from interwild_mm.mano.constants import NUM_SH_JOINTS, TH_TO_IH26M
 from interwild_mm.visualization.mesh_io import save_ply
 from interwild_mm.visualization.renderer import render_meshes
@@ -76,31 +96,16 @@ _SPLIT_SEED_OFFSET = {'train': 0, 'test': 1000, 'hic': 2000}
 
 @dataclass
 class HandFrame:
-    """Hands of one frame, world frame.
+    """Sampled hands (one or two MANO fits), world frame.
 
     Attributes:
         hand_type (str): 'right', 'left' or 'interacting'.
         params (dict): per side ``{'pose': (48,), 'shape': (10,),
-            'trans': (3,)}`` (metres, world) or ``None``.
-        vertices (dict): per side (778, 3) world vertices (metres) or None.
-        joints (dict): per side (21, 3) world joints (metres, SH order) or
-            None.
+            'trans': (3,)}`` (metres, world, rounded to the json precision)
+            or ``None``.
     """
     hand_type: str
     params: Dict[str, Optional[Dict[str, np.ndarray]]]
-    vertices: Dict[str, Optional[np.ndarray]]
-    joints: Dict[str, Optional[np.ndarray]]
-
-    def joints_th(self) -> Tuple[np.ndarray, np.ndarray]:
-        """(42, 3) joints (metres, TH order, zeros if absent), (42,) exist."""
-        joints = np.zeros((2 * NUM_SH_JOINTS, 3))
-        exist = np.zeros(2 * NUM_SH_JOINTS)
-        for k, side in enumerate(('right', 'left')):
-            if self.joints[side] is not None:
-                sl = slice(k * NUM_SH_JOINTS, (k + 1) * NUM_SH_JOINTS)
-                joints[sl] = self.joints[side]
-                exist[sl] = 1
-        return joints, exist
 
 
 def _random_background(rng: np.random.Generator, height: int,
@@ -200,8 +205,9 @@ class SyntheticHandGenerator:
                     side: str,
                     centre_m: np.ndarray,
                     anchor: str = 'centroid') -> Dict[str, np.ndarray]:
-        """Random MANO parameters whose mesh centroid (``anchor='centroid'``)
-        or wrist joint (``anchor='wrist'``) lies at ``centre_m``."""
+        """Random MANO parameters whose world-frame mesh centroid
+        (``anchor='centroid'``) or wrist joint (``anchor='wrist'``) lies at
+        ``centre_m``; rounded to the json precision."""
         if anchor not in ('centroid', 'wrist'):
             raise ValueError(f"anchor must be 'centroid' or 'wrist', got "
                              f'{anchor!r}')
@@ -212,23 +218,19 @@ class SyntheticHandGenerator:
         shape = np.clip(
             rng.normal(0, self.shape_std, 10), -2 * self.shape_std,
             2 * self.shape_std)
-        pose = np.concatenate([root, hand])
+        pose = np.round(np.concatenate([root, hand]), JSON_DECIMALS)
+        shape = np.round(shape, JSON_DECIMALS)
         verts, joints = self.mano(side, pose, shape, np.zeros(3))
         # transl is purely additive in MANO: shift the anchor to centre_m.
         ref = verts.mean(0) if anchor == 'centroid' else joints[0]
-        trans = centre_m - ref
-        return dict(
-            pose=pose,
-            shape=shape,
-            trans=trans,
-            vertices=verts + trans,
-            joints=joints + trans)
+        trans = np.round(centre_m - ref, JSON_DECIMALS)
+        return dict(pose=pose, shape=shape, trans=trans)
 
     def sample_frame(self,
                      rng: np.random.Generator,
                      centre_m: np.ndarray,
                      hand_type: Optional[str] = None) -> HandFrame:
-        """Sample one frame of hands around ``centre_m`` (world, metres)."""
+        """Sample the hands of one frame around ``centre_m`` (world, m)."""
         if hand_type is None:
             hand_type = HAND_TYPES[rng.choice(3, p=_HAND_TYPE_PROBS)]
         # Mostly near the capture centre; sometimes far enough off-centre to
@@ -252,45 +254,69 @@ class SyntheticHandGenerator:
         else:
             centres = {hand_type: centre}
             anchor = 'centroid'
-        params, verts, joints = {}, {}, {}
-        for side in ('right', 'left'):
-            if side not in centres:
-                params[side] = verts[side] = joints[side] = None
-                continue
-            p = self.sample_hand(rng, side, centres[side], anchor=anchor)
-            verts[side], joints[side] = p.pop('vertices'), p.pop('joints')
-            params[side] = p
-        return HandFrame(hand_type, params, verts, joints)
+        params = {
+            side: (self.sample_hand(rng, side, centres[side], anchor=anchor)
+                   if side in centres else None)
+            for side in ('right', 'left')
+        }
+        return HandFrame(hand_type, params)
 
-    def render(self,
-               rng: np.random.Generator,
-               frame: HandFrame,
-               cam: Dict[str, np.ndarray],
-               img_size: Tuple[int, int],
-               world_in_mm: bool = True) -> Dict[str, np.ndarray]:
-        """Render a frame from a camera over a random background.
+    def place(self,
+              frame: HandFrame,
+              cam: Dict[str, np.ndarray],
+              world_in_mm: bool = True) -> Dict[str, np.ndarray]:
+        """The frame's fits placed in a camera as the official loader does.
 
         Args:
-            rng (np.random.Generator): randomness (background, colours).
-            frame (HandFrame): the hands (world, metres).
+            frame (HandFrame): the fits (world frame).
             cam (dict): ``R`` (3, 3), ``campos`` (3,) (mm if
                 ``world_in_mm`` else metres), ``focal`` (2,), ``princpt``
                 (2,).
-            img_size (tuple): (W, H).
             world_in_mm (bool): unit of ``campos``.
 
         Returns:
+            dict: ``joints_cam`` (42, 3) m (zeros for an absent hand),
+            ``exist`` (42,) 0/1, ``verts_cam`` per side (778, 3) m or None.
+        """
+        R = np.asarray(cam['R'], np.float64)
+        campos_m = np.asarray(cam['campos'],
+                              np.float64) / (1000.0 if world_in_mm else 1.0)
+        joints = np.zeros((2 * NUM_SH_JOINTS, 3))
+        exist = np.zeros(2 * NUM_SH_JOINTS)
+        verts = {}
+        for k, side in enumerate(('right', 'left')):
+            p = frame.params[side]
+            verts[side] = None
+            if p is None:
+                continue
+            fit = dict(p, focal=cam['focal'], princpt=cam['princpt'], R=R,
+                       t=-R @ campos_m)
+            out = place_mano_fit(fit, self.layers, side, False, 0)
+            sl = slice(k * NUM_SH_JOINTS, (k + 1) * NUM_SH_JOINTS)
+            joints[sl], exist[sl] = out['joints'], 1
+            verts[side] = out['mesh']
+        return dict(joints_cam=joints, exist=exist, verts_cam=verts)
+
+    def render(self, rng: np.random.Generator, placed: Dict[str, np.ndarray],
+               cam: Dict[str, np.ndarray],
+               img_size: Tuple[int, int]) -> Dict[str, np.ndarray]:
+        """Render placed hands (:meth:`place`) over a random background.
+
+        Args:
+            rng (np.random.Generator): randomness (background, colours).
+            placed (dict): output of :meth:`place` for ``cam``.
+            cam (dict): ``focal`` (2,), ``princpt`` (2,).
+            img_size (tuple): (W, H).
+
+        Returns:
             dict: ``image`` (H, W, 3) uint8 RGB, ``joints_img`` (42, 2) px,
-            ``joints_cam`` (42, 3) m, ``joint_valid`` (42,) 0/1,
+            ``joints_cam`` (42, 3) m, ``joint_valid`` (42,) 0/1 (hand present
+            and projected inside the image, in front of the camera),
             ``mesh_id`` (H, W) (0 = right, 1 = left, -1 = background),
             ``verts_cam`` per side (778, 3) m or None.
         """
         w, h = img_size
-        R = np.asarray(cam['R'], np.float64)
-        campos_m = np.asarray(cam['campos'],
-                              np.float64) / (1000.0 if world_in_mm else 1.0)
-        joints_w, exist = frame.joints_th()
-        joints_cam = (joints_w - campos_m) @ R.T
+        joints_cam, verts_cam = placed['joints_cam'], placed['verts_cam']
         z = joints_cam[:, 2]
         safe_z = np.where(z > 1e-6, z, 1.0)
         joints_img = joints_cam[:, :2] / safe_z[:, None] * cam['focal'] + \
@@ -298,12 +324,9 @@ class SyntheticHandGenerator:
         inside = (z > 1e-6) & (joints_img[:, 0] >= 0) & \
             (joints_img[:, 0] <= w - 1) & (joints_img[:, 1] >= 0) & \
             (joints_img[:, 1] <= h - 1)
-        valid = (exist > 0) & inside
+        valid = (placed['exist'] > 0) & inside
 
-        sides = [s for s in ('right', 'left') if frame.vertices[s] is not None]
-        verts_cam = {s: None for s in ('right', 'left')}
-        for s in sides:
-            verts_cam[s] = (frame.vertices[s] - campos_m) @ R.T
+        sides = [s for s in ('right', 'left') if verts_cam[s] is not None]
         tone = rng.uniform([190, 140, 110], [245, 200, 170])
         colors = [
             np.clip(tone * rng.uniform(0.92, 1.08, 3), 0, 255) for _ in sides
@@ -353,52 +376,98 @@ def _make_capture_cameras(rng: np.random.Generator, capture: int,
         f = 1.2 * w * rng.uniform(0.9, 1.1)
         focal = np.array([f, f * rng.uniform(0.99, 1.01)])
         princpt = np.array([(w - 1) / 2, (h - 1) / 2]) + rng.uniform(-5, 5, 2)
-        cams[name] = dict(R=R, campos=campos, focal=focal, princpt=princpt)
+        # rounded like the json: the placement uses the written camera
+        cams[name] = {
+            k: np.round(v, JSON_DECIMALS)
+            for k, v in dict(R=R, campos=campos, focal=focal,
+                             princpt=princpt).items()
+        }
     return dict(centre=centre, cameras=cams)
 
 
-def _hand_bbox(joints_img: np.ndarray, valid: np.ndarray,
-               img_size: Tuple[int, int]) -> List[float]:
-    """xywh box of the valid joints, x1.2 about its centre, clipped."""
-    pts = joints_img[valid > 0]
-    x0, y0 = pts.min(0)
-    x1, y1 = pts.max(0)
-    cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 1.2, \
-        (y1 - y0) * 1.2
-    x0, x1 = max(cx - bw / 2, 0.0), min(cx + bw / 2, img_size[0] - 1.0)
-    y0, y1 = max(cy - bh / 2, 0.0), min(cy + bh / 2, img_size[1] - 1.0)
-    return [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
+def _camera_json(captures: Dict) -> Dict:
+    """The camera json of one split (``{capture: {campos|camrot|...}}``)."""
+    keys = dict(campos='campos', camrot='R', focal='focal', princpt='princpt')
+    return {
+        str(c): {
+            out: {k: floats(v[src])
+                  for k, v in cap['cameras'].items()}
+            for out, src in keys.items()
+        }
+        for c, cap in captures.items()
+    }
 
 
-def _write_jpg(path: str, rgb: np.ndarray) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    ok = cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                     [cv2.IMWRITE_JPEG_QUALITY, 92])
-    if not ok:
-        raise OSError(f'could not write image {path}')
+def _write_view(gen: SyntheticHandGenerator, rng: np.random.Generator,
+                frame: HandFrame, cam: Dict, where: Dict,
+                img_size: Tuple[int, int]) -> Optional[Dict]:
+    """Render one image (its own frame) and build its json records.
 
+    Args:
+        where (dict): ``out_dir``, ``split``, ``capture``, ``camera``,
+            ``frame_idx``, ``image_id``.
 
-def _write_mask(path: str, mesh_id: np.ndarray) -> None:
-    """PNG with 0 = background, 1 = right hand, 2 = left hand."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    if not cv2.imwrite(path, (mesh_id + 1).astype(np.uint8)):
-        raise OSError(f'could not write mask {path}')
-
-
-def _dump_json(obj, path: str) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as fh:
-        json.dump(obj, fh)
-
-
-def _floats(a: np.ndarray) -> list:
-    return np.asarray(a, np.float64).round(7).tolist()
+    Returns:
+        dict | None: ``image``, ``annotation``, ``joint_3d`` and ``mano``
+        records, or None when no joint is inside the image.
+    """
+    placed = gen.place(frame, cam)
+    res = gen.render(rng, placed, cam, img_size)
+    valid = res['joint_valid']
+    if valid.sum() == 0:
+        return None
+    c, cam_name, fidx = where['capture'], where['camera'], where['frame_idx']
+    file_name = f'capture{c}/cam{cam_name}/image{fidx:05d}.jpg'
+    write_jpg(
+        osp.join(where['out_dir'], 'images', where['split'], file_name),
+        res['image'])
+    write_mask(
+        osp.join(where['out_dir'], 'masks', where['split'],
+                 file_name[:-len('.jpg')] + '.png'), res['mesh_id'])
+    image = dict(
+        id=where['image_id'],
+        file_name=file_name,
+        width=img_size[0],
+        height=img_size[1],
+        capture=c,
+        subject=c,
+        seq_name=f'{fidx // _FRAMES_PER_SEQ:04d}_synthetic',
+        camera=cam_name,
+        frame_idx=fidx)
+    annotation = dict(
+        id=where['image_id'],
+        image_id=where['image_id'],
+        bbox=hand_bbox(res['joints_img'], valid, img_size),
+        joint_valid=[[int(x)] for x in valid[TH_TO_IH26M]],
+        hand_type=frame.hand_type,
+        hand_type_valid=1)
+    # placed joints back to the world: X_w = R^T (X_cam - t) = R^T X_cam +
+    # campos (mm); absent hands stay zero
+    exist = placed['exist']
+    world_mm = placed['joints_cam'] @ cam['R'] * 1000.0 + cam['campos']
+    world_mm[exist == 0] = 0.0
+    joint_3d = dict(
+        world_coord=floats(world_mm[TH_TO_IH26M]),
+        joint_valid=[[bool(x)] for x in exist[TH_TO_IH26M]],
+        hand_type=frame.hand_type,
+        hand_type_valid=True)
+    mano = {
+        side: (None if p is None else dict(
+            pose=floats(p['pose']),
+            shape=floats(p['shape']),
+            trans=floats(p['trans'])))
+        for side, p in frame.params.items()
+    }
+    return dict(image=image, annotation=annotation, joint_3d=joint_3d,
+                mano=mano)
 
 
 def write_ih26m_split(gen: SyntheticHandGenerator, out_dir: str, split: str,
                       num_images: int, seed: int,
                       img_size: Tuple[int, int]) -> Dict[str, int]:
     """Render ``num_images`` images and write one InterHand2.6M split.
+
+    Every image is its own frame (see the module docstring).
 
     Returns:
         dict: counts per hand type and the number of frames.
@@ -409,29 +478,11 @@ def write_ih26m_split(gen: SyntheticHandGenerator, out_dir: str, split: str,
         for c in _SPLIT_CAPTURES[split]
     }
     images, annotations = [], []
-    cam_json, joint_json, mano_json = {}, {}, {}
-    for c, cap in captures.items():
-        cam_json[str(c)] = dict(
-            campos={
-                k: _floats(v['campos'])
-                for k, v in cap['cameras'].items()
-            },
-            camrot={
-                k: _floats(v['R'])
-                for k, v in cap['cameras'].items()
-            },
-            focal={
-                k: _floats(v['focal'])
-                for k, v in cap['cameras'].items()
-            },
-            princpt={
-                k: _floats(v['princpt'])
-                for k, v in cap['cameras'].items()
-            })
-        joint_json[str(c)] = {}
-        mano_json[str(c)] = {}
+    cam_json = _camera_json(captures)
+    joint_json = {str(c): {} for c in captures}
+    mano_json = {str(c): {} for c in captures}
     counts = {t: 0 for t in HAND_TYPES}
-    frame_idx, num_frames, attempts = 0, 0, 0
+    frame_idx, attempts = 0, 0
     cap_ids = list(captures)
     while len(images) < num_images:
         attempts += 1
@@ -444,68 +495,31 @@ def write_ih26m_split(gen: SyntheticHandGenerator, out_dir: str, split: str,
         cam_names = list(cap['cameras'])
         n_views = int(rng.integers(1, 3))
         views = rng.choice(len(cam_names), size=n_views, replace=False)
-        frame_idx += int(rng.integers(1, 4))
-        wrote = False
         for v in views:
             if len(images) >= num_images:
                 break
             cam_name = cam_names[int(v)]
-            res = gen.render(rng, frame, cap['cameras'][cam_name], img_size)
-            valid = res['joint_valid']
-            if valid.sum() == 0:
+            frame_idx += 1
+            rec = _write_view(
+                gen, rng, frame, cap['cameras'][cam_name],
+                dict(out_dir=out_dir, split=split, capture=c,
+                     camera=cam_name, frame_idx=frame_idx,
+                     image_id=len(images)), img_size)
+            if rec is None:
                 continue
-            image_id = len(images)
-            file_name = f'capture{c}/cam{cam_name}/image{frame_idx:05d}.jpg'
-            _write_jpg(
-                osp.join(out_dir, 'images', split, file_name), res['image'])
-            _write_mask(
-                osp.join(out_dir, 'masks', split,
-                         file_name[:-len('.jpg')] + '.png'), res['mesh_id'])
-            images.append(
-                dict(
-                    id=image_id,
-                    file_name=file_name,
-                    width=img_size[0],
-                    height=img_size[1],
-                    capture=c,
-                    subject=c,
-                    seq_name=f'{frame_idx // _FRAMES_PER_SEQ:04d}_synthetic',
-                    camera=cam_name,
-                    frame_idx=frame_idx))
-            valid_ih = valid[TH_TO_IH26M]
-            annotations.append(
-                dict(
-                    id=image_id,
-                    image_id=image_id,
-                    bbox=_hand_bbox(res['joints_img'], valid, img_size),
-                    joint_valid=[[int(x)] for x in valid_ih],
-                    hand_type=frame.hand_type,
-                    hand_type_valid=1))
+            images.append(rec['image'])
+            annotations.append(rec['annotation'])
+            joint_json[str(c)][str(frame_idx)] = rec['joint_3d']
+            mano_json[str(c)][str(frame_idx)] = rec['mano']
             counts[frame.hand_type] += 1
-            wrote = True
-        if not wrote:
-            continue
-        num_frames += 1
-        joints_w, exist = frame.joints_th()
-        joint_json[str(c)][str(frame_idx)] = dict(
-            world_coord=_floats(joints_w[TH_TO_IH26M] * 1000.0),
-            joint_valid=[[bool(x)] for x in exist[TH_TO_IH26M]],
-            hand_type=frame.hand_type,
-            hand_type_valid=True)
-        mano_json[str(c)][str(frame_idx)] = {
-            side: (None if p is None else dict(
-                pose=_floats(p['pose']),
-                shape=_floats(p['shape']),
-                trans=_floats(p['trans'])))
-            for side, p in frame.params.items()
-        }
+    num_frames = len(images)
     ann_dir = osp.join(out_dir, 'annotations', split)
     prefix = osp.join(ann_dir, f'InterHand2.6M_{split}')
-    _dump_json(
+    dump_json(
         dict(images=images, annotations=annotations), f'{prefix}_data.json')
-    _dump_json(cam_json, f'{prefix}_camera.json')
-    _dump_json(joint_json, f'{prefix}_joint_3d.json')
-    _dump_json(mano_json, f'{prefix}_MANO_NeuralAnnot.json')
+    dump_json(cam_json, f'{prefix}_camera.json')
+    dump_json(joint_json, f'{prefix}_joint_3d.json')
+    dump_json(mano_json, f'{prefix}_MANO_NeuralAnnot.json')
     return dict(counts, frames=num_frames)
 
 
@@ -534,17 +548,18 @@ def write_hic_split(gen: SyntheticHandGenerator, out_dir: str, num_images: int,
             rng.uniform(-0.08, 0.08) * depth / 0.6, depth
         ])
         frame = gen.sample_frame(rng, centre)
-        res = gen.render(rng, frame, cam, HIC_IMG_SIZE, world_in_mm=False)
+        res = gen.render(rng, gen.place(frame, cam, world_in_mm=False), cam,
+                         HIC_IMG_SIZE)
         if res['joint_valid'].sum() == 0:
             continue
         seq = 1 + i // 10
         file_name = f'{seq:02d}/rgb/{i:06d}.jpg'
-        _write_jpg(osp.join(data_dir, file_name), res['image'])
-        _write_mask(
+        write_jpg(osp.join(data_dir, file_name), res['image'])
+        write_mask(
             osp.join(data_dir, f'{seq:02d}/mask/{i:06d}.png'), res['mesh_id'])
         paths = {}
         for side in ('right', 'left'):
-            if frame.vertices[side] is None:
+            if frame.params[side] is None:
                 paths[side] = None
                 continue
             rel = f'{seq:02d}/mano/{i:06d}_{side}.ply'
@@ -561,60 +576,10 @@ def write_hic_split(gen: SyntheticHandGenerator, out_dir: str, num_images: int,
                 right_mano_path=paths['right'],
                 left_mano_path=paths['left']))
         counts[frame.hand_type] += 1
-    _dump_json(
+    dump_json(
         dict(images=images, annotations=annotations),
         osp.join(data_dir, 'HIC.json'))
     return counts
-
-
-_README = """Synthetic two-hand dataset (interwild_mm)
-==========================================
-
-Generated by: {command}
-Seed: {seed}   MANO: {mano_dir}   image size (W x H): {w} x {h}
-
-Content: two synthetic MANO hands (right-only, left-only or interacting),
-random MANO poses (offsets around the mean pose), shapes, orientations and
-backgrounds; rendered with interwild_mm.visualization.renderer. Regenerating
-with the same arguments gives identical files.
-
-InterHand2.6M format (spec 3.2), <split> = train | test:
-  annotations/<split>/InterHand2.6M_<split>_data.json
-      COCO images[id, file_name, width, height, capture, seq_name, camera,
-      frame_idx] and annotations[id, image_id, bbox, hand_type,
-      hand_type_valid, joint_valid (42x1)]
-  annotations/<split>/InterHand2.6M_<split>_camera.json
-      {{capture: {{campos|camrot|focal|princpt: {{camera: value}}}}}}
-  annotations/<split>/InterHand2.6M_<split>_joint_3d.json
-      {{capture: {{frame_idx: {{world_coord (42x3 mm), joint_valid (42x1),
-      hand_type, hand_type_valid}}}}}}
-  annotations/<split>/InterHand2.6M_<split>_MANO_NeuralAnnot.json
-      {{capture: {{frame_idx: {{right|left: {{pose 48, shape 10, trans 3}}
-      | null}}}}}}, world frame, metres
-  images/<split>/capture<c>/cam<name>/image<frame_idx>.jpg
-      (file_name is relative to images/<split>/)
-  masks/<split>/capture<c>/cam<name>/image<frame_idx>.png
-      visible hand per pixel (0 background, 1 right, 2 left); not part of
-      InterHand2.6M, for tests
-  train: {train} images (captures {train_caps}); test: {test} images
-  (captures {test_caps}).
-  Camera: X_cam = camrot @ (X_world - campos), millimetres.
-  Joint order: right then left hand, each Thumb_4..1, Index_4..1,
-  Middle_4..1, Ring_4..1, Pinky_4..1, Wrist. data.json joint_valid = hand
-  present and joint projected inside the image; joint_3d joint_valid = hand
-  present. data.json bbox = box of the valid 2D joints x1.2 (xywh, clipped).
-
-HIC format (spec 3.4), test only, {hic} images (640 x 480, focal (525, 525),
-principal point (319.5, 239.5), camera frame = world, metres):
-  HIC/data/HIC.json
-      images[id, file_name, width, height], annotations[id, image_id,
-      hand_type, right_mano_path, left_mano_path]; paths relative to
-      HIC/data, null for a missing hand
-  HIC/data/<seq>/rgb/<i>.jpg, HIC/data/<seq>/mask/<i>.png (as above)
-  HIC/data/<seq>/mano/<i>_<side>.ply (778 vertices, 1538 faces)
-
-Hand types: {counts}
-"""
 
 
 def make_synthetic_dataset(out_dir: Union[str, os.PathLike],
@@ -673,7 +638,7 @@ def make_synthetic_dataset(out_dir: Union[str, os.PathLike],
         torch.set_num_threads(num_threads)
     with open(osp.join(out_dir, 'README.txt'), 'w') as fh:
         fh.write(
-            _README.format(
+            README_TEMPLATE.format(
                 command=command or 'interwild_mm.datasets.synthetic.'
                 'make_synthetic_dataset',
                 seed=seed,

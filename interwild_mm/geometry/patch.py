@@ -1,5 +1,7 @@
 # Copyright (c) interwild_mm contributors.
-"""Body-patch affine warps of the data pipeline (spec 3.1), numpy/OpenCV.
+"""Body-patch affine warps of the data pipeline, numpy/OpenCV.
+
+``docs/official_conventions.md §3.1``.
 
 The network input is a ``512 x 384`` (H x W) patch cut out of the original
 image around the body box. The patch affine maps
@@ -148,7 +150,11 @@ def patch_camera(focal: Sequence[float], princpt: Sequence[float],
     ``Rz(-rot)`` like the 3D targets, projects into the patch with focal
     ``s·f`` and principal point ``A·(c')``, where ``c' = (W_img-1-c_x, c_y)``
     if flipped. Exact for ``f_x = f_y``; the error grows with
-    ``|f_x - f_y|`` (sub-pixel for real cameras).
+    ``|f_x - f_y|`` (sub-pixel for real cameras). This camera only
+    describes the packed 3D annotations (metainfo ``focal``/``princpt``,
+    e.g. for visualisation); no training target is projected with it: the
+    official order (``docs/official_conventions.md §3.1``) projects with the
+    original camera and then applies the patch affine.
 
     Args:
         focal (Sequence[float]): ``(fx, fy)`` of the original image.

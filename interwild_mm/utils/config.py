@@ -6,6 +6,7 @@ mmengine resolves a config's top-level variables (``mano_dir``,
 not the places that used it.  :func:`sync_shared_variables` re-applies such an
 override to every place the variable feeds, found by key name.
 """
+import copy
 import os.path as osp
 from typing import Any, Dict, Iterable, Optional, Tuple
 
@@ -16,6 +17,7 @@ SHARED_VARIABLES: Dict[str, Tuple[str, ...]] = {
     'mano_dir': ('model_dir', 'mano_model_dir', 'mano_dir'),
     'train_batch_size': (),  # handled explicitly below
     'val_batch_size': (),
+    'train_mix': (),  # picks train_dataloader.sampler from train_samplers
     'ih26m_root': ('data_root', ),
     'coco_root': ('data_root', ),
     'hic_root': ('data_root', ),
@@ -77,12 +79,28 @@ def sync_shared_variables(cfg: Config, old_values: Dict[str, Any],
                 dl['batch_size'] = new
                 if 'batch_size' in dl.get('sampler', {}):
                     dl['sampler']['batch_size'] = new
+        elif name == 'train_mix':
+            _select_train_sampler(cfg, new)
         elif name == 'val_batch_size':
             for key in ('val_dataloader', 'test_dataloader'):
                 if cfg.get(key) is not None:
                     cfg[key]['batch_size'] = new
         else:
             _replace(cfg._cfg_dict, SHARED_VARIABLES[name], old, new, True)
+
+
+def _select_train_sampler(cfg: Config, mix: str) -> None:
+    """``train_dataloader.sampler = train_samplers[mix]`` (with the loader's
+    batch size where the sampler takes one)."""
+    samplers = cfg.get('train_samplers') or {}
+    if mix not in samplers:
+        raise ValueError(f'train_mix={mix!r} is not one of '
+                         f'{sorted(samplers)} (the `train_samplers` of the '
+                         'config).')
+    sampler = copy.deepcopy(samplers[mix])
+    if 'batch_size' in sampler:
+        sampler['batch_size'] = cfg.train_dataloader['batch_size']
+    cfg.train_dataloader['sampler'] = sampler
 
 
 def snapshot_shared_variables(cfg: Config) -> Dict[str, Any]:

@@ -2,10 +2,11 @@
 """Tests of the synthetic InterHand2.6M / HIC dataset generator.
 
 The files are checked with independent re-derivations: joints re-computed
-from the MANO json through ``ManoLayer`` (and the fingertip vertex ids),
-projections written out in float64 here, the camera-frame MANO route of the
-data loaders (spec 3.1 ``get_mano_data``: root orientation pre-multiplied by
-R, then ``P - root + R root + t``) and PLY files read back with trimesh.
+from the MANO json through ``ManoLayer`` placed in the image's camera by the
+official step list (``_official.py``, docs/official_conventions.md §3.1: root
+orientation pre-multiplied by R, then ``P - root + R root + t``) and the
+fingertip vertex ids, projections written out in float64 here, and PLY
+files read back with trimesh.
 """
 import filecmp
 import importlib.util
@@ -24,6 +25,7 @@ from scipy.spatial.transform import Rotation
 from interwild_mm.mano.constants import (FINGERTIP_VERTEX_IDS,
                                          IH26M_JOINT_NAMES)
 from interwild_mm.mano import ManoLayer
+from ._official import float64_layers, official_place
 
 ROOT = Path(__file__).resolve().parents[2]
 NUM, NUM_TEST, NUM_HIC = 24, 8, 4
@@ -87,6 +89,17 @@ def iter_samples(root, split):
 def world_to_pixels(X_mm, cam):
     Xc = (X_mm - cam['campos']) @ cam['camrot'].T
     return Xc, Xc[:, :2] / Xc[:, 2:3] * cam['focal'] + cam['princpt']
+
+
+def placed_world(layers64, side, p, cam):
+    """The fit placed in ``cam`` the official way, mapped back to the world:
+    (778, 3) vertices and (21, 3) joints, millimetres."""
+    R = cam['camrot']
+    t = -R @ cam['campos'] / 1000.0
+    fit = dict({k: np.asarray(v, np.float64) for k, v in p.items()},
+               R=R, t=t, focal=cam['focal'], princpt=cam['princpt'])
+    V, J, _, _ = official_place(layers64, fit, side, False, W)
+    return (V - t) @ R * 1000.0, (J - t) @ R * 1000.0
 
 
 def mano_forward(layer, pose, shape, trans):
@@ -178,28 +191,32 @@ def test_all_hand_types_present(dataset):
 
 
 @pytest.mark.parametrize('split', ['train', 'test'])
-def test_joint_order_and_mano_consistency(dataset, layers, split):
-    """Wrists (and fingertips) re-derived from the MANO json = joint_3d."""
+def test_joint_order_and_mano_consistency(dataset, synthetic_mano_dir,
+                                          split):
+    """Wrists (and fingertips) re-derived from the MANO json, placed in the
+    image's camera the official way, = joint_3d (one frame per image)."""
+    layers64 = float64_layers(synthetic_mano_dir)
     names = IH26M_JOINT_NAMES
     checked = 0
+    frames = set()
     for img, ann, cam, j3d, mano in iter_samples(dataset, split):
+        key = (img['capture'], img['frame_idx'])
+        assert key not in frames  # every image is its own frame
+        frames.add(key)
         world = np.array(j3d['world_coord'])
         for side, prefix in (('right', 'R_'), ('left', 'L_')):
             p = mano[side]
             if p is None:
                 continue
-            verts, joints = mano_forward(layers[side], p['pose'], p['shape'],
-                                         p['trans'])
+            verts, joints = placed_world(layers64, side, p, cam)
             wrist = world[names.index(prefix + 'Wrist')]
             # IH2.6M order: wrist last of each hand (20, 41)
             assert names.index(prefix +
                                'Wrist') == (20 if side == 'right' else 41)
-            np.testing.assert_allclose(wrist, joints[0] * 1000, atol=1e-2)
+            np.testing.assert_allclose(wrist, joints[0], atol=1e-2)
             for tip, vid in FINGERTIP_VERTEX_IDS.items():
                 np.testing.assert_allclose(
-                    world[names.index(prefix + tip)],
-                    verts[vid] * 1000,
-                    atol=1e-2)
+                    world[names.index(prefix + tip)], verts[vid], atol=1e-2)
             checked += 1
     assert checked >= 5
 
@@ -236,18 +253,20 @@ def test_projection_lands_on_rendered_hands(dataset, split):
     assert n_hits > 100
 
 
-def test_mask_equals_rendered_annotation(dataset, layers):
-    """Re-rendering the annotated MANO meshes reproduces the saved mask."""
+def test_mask_equals_rendered_annotation(dataset, layers,
+                                         synthetic_mano_dir):
+    """Re-rendering the annotated MANO meshes (placed in the camera the
+    official way) reproduces the saved mask."""
     from interwild_mm.visualization.renderer import render_meshes
+    layers64 = float64_layers(synthetic_mano_dir)
     for img, ann, cam, j3d, mano in list(iter_samples(dataset, 'test'))[:4]:
         meshes, faces, ids = [], [], []
         for k, side in enumerate(('right', 'left')):
             p = mano[side]
             if p is None:
                 continue
-            verts, _ = mano_forward(layers[side], p['pose'], p['shape'],
-                                    p['trans'])
-            Xc, _ = world_to_pixels(verts * 1000, cam)
+            verts, _ = placed_world(layers64, side, p, cam)
+            Xc, _ = world_to_pixels(verts, cam)
             meshes.append(Xc / 1000)
             faces.append(layers[side].faces.numpy())
             ids.append(k + 1)

@@ -1,5 +1,6 @@
-# InterWild data: train on InterHand2.6M (3D) + COCO-WholeBody (2D), half of
-# each in every batch; validate/test on HIC (default) and InterHand2.6M.
+# InterWild data: train on InterHand2.6M (3D) + COCO-WholeBody (2D), mixed
+# as `train_mix` says (default: half of each in every batch); validate/test
+# on HIC (default) and InterHand2.6M.
 # Official annotation files, unchanged (spec section 3). Data roots are
 # top-level variables so a config can override them.
 ih26m_root = 'data/InterHand26M/'
@@ -9,6 +10,25 @@ mano_dir = None  # MANO_{RIGHT,LEFT}.pkl folder; None = $INTERWILD_MANO_DIR
 train_batch_size = 128
 val_batch_size = 64
 num_workers = 8
+# How the two training sources are mixed (--cfg-options train_mix=NAME picks
+# the entry of `train_samplers` below):
+# * 'exact_half' (default): every batch is exactly half InterHand2.6M, half
+#   COCO-WholeBody (mmpose MultiSourceSampler, source_ratio [1, 1]), as the
+#   paper describes the training data; the default because it is what the
+#   paper states and it gives every batch both kinds of supervision.
+# * 'official_random': what the official code does
+#   (docs/official_conventions.md §3.6): both sources brought to the length
+#   of the longer one (the shorter cycled, its incomplete last cycle filled
+#   with random indices), shuffled together; half/half only in expectation
+#   (InterWildRandomMixSampler).
+train_mix = 'exact_half'
+train_samplers = dict(
+    exact_half=dict(
+        type='MultiSourceSampler',
+        batch_size=train_batch_size,
+        source_ratio=[1, 1],
+        shuffle=True),
+    official_random=dict(type='InterWildRandomMixSampler', shuffle=True))
 
 # 42-keypoint two-hand layout, resolved from this file's folder (not the CWD)
 hands_metainfo = dict(
@@ -50,11 +70,7 @@ train_dataloader = dict(
     batch_size=train_batch_size,
     num_workers=num_workers,
     persistent_workers=True,
-    sampler=dict(
-        type='MultiSourceSampler',
-        batch_size=train_batch_size,
-        source_ratio=[1, 1],
-        shuffle=True),
+    sampler=train_samplers[train_mix],
     dataset=dict(
         type='CombinedDataset',
         metainfo=hands_metainfo,

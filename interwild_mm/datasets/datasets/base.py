@@ -11,8 +11,14 @@ right hand first; all numpy float32 unless said otherwise):
 * ``body_bbox`` (4,): processed body box, xywh original pixels (aspect
   384/512 and extension already applied, spec 3.1),
 * ``joint_img`` (42, 2): 2D joints, original pixels,
-* ``joint_cam`` (42, 3): 3D joints, metres, camera frame (zeros if 2D only),
-* ``joint_valid`` (42,): 1 for annotated joints (3D-valid for 3D datasets),
+* ``joint_cam`` (42, 3): 3D joints, metres, camera frame (zeros if 2D only
+  and where neither flag set marks the joint valid),
+* ``joint_valid`` (42,): the flags of the training targets: 1 for annotated
+  joints (for InterHand2.6M the joint_3d flags),
+* ``joint_valid_eval`` (42,): the flags of the hand boxes and the evaluation
+  (for InterHand2.6M the per-image data.json flags,
+  ``docs/official_conventions.md §3.2``); equal to ``joint_valid`` for the
+  datasets with one flag set,
 * ``hand_bbox`` (2, 4): [right, left] hand boxes, xyxy original pixels,
   ``hand_bbox_valid`` (2,),
 * ``hand_type`` (str): ``'right'``, ``'left'`` or ``'interacting'``,
@@ -47,7 +53,8 @@ METAINFO_FILE = osp.join(
 
 #: Keys shared by every raw sample of every InterWild dataset.
 RAW_SAMPLE_KEYS = ('img_path', 'img_id', 'id', 'ann_img_shape', 'body_bbox',
-                   'joint_img', 'joint_cam', 'joint_valid', 'hand_bbox',
+                   'joint_img', 'joint_cam', 'joint_valid',
+                   'joint_valid_eval', 'hand_bbox',
                    'hand_bbox_valid', 'hand_type', 'is_3D', 'cam_focal',
                    'cam_princpt', 'mano_params', 'mesh_cam', 'mesh_valid')
 
@@ -194,6 +201,7 @@ def empty_raw_sample() -> Dict[str, Any]:
         joint_img=np.zeros((NUM_TH_JOINTS, 2), np.float32),
         joint_cam=np.zeros((NUM_TH_JOINTS, 3), np.float32),
         joint_valid=np.zeros(NUM_TH_JOINTS, np.float32),
+        joint_valid_eval=np.zeros(NUM_TH_JOINTS, np.float32),
         hand_bbox=np.zeros((2, 4), np.float32),
         hand_bbox_valid=np.zeros(2, np.float32),
         is_3D=0.0,

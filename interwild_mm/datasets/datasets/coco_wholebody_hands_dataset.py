@@ -143,6 +143,7 @@ class CocoWholeBodyHandsDataset(InterWildDatasetMixin, CocoWholeBodyDataset):
             body_bbox=body_bbox.astype(np.float32),
             joint_img=joint_img,
             joint_valid=joint_valid,
+            joint_valid_eval=joint_valid.copy(),
             hand_bbox=hand_bbox,
             hand_bbox_valid=hand_bbox_valid,
             hand_type=hand_type_from_valid(*flags),

@@ -35,13 +35,29 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
       (``aid_human_annot_test.txt`` for the paper's test numbers).
 
     Each annotation becomes one sample (see
-    :mod:`interwild_mm.datasets.datasets.base` for the raw-sample keys):
-    joints are re-ordered to the 42-joint th order, a hand's joints are all
-    invalid when its wrist is invalid, ``joint_valid`` = data.json validity ×
-    joint_3d validity, the body box is the whole image (extension 1.0), hand
-    boxes come from the valid projected joints (×1.2, sanitised) and samples
-    without any hand box are dropped. A MANO fit is kept only for a hand that
-    has a box. Samples with non-finite valid joints are skipped (logged).
+    :mod:`interwild_mm.datasets.datasets.base` for the raw-sample keys),
+    with the two validity flag sets of the official loader
+    (``docs/official_conventions.md §3.2``):
+
+    * ``joint_valid_eval`` = the per-image data.json ``joint_valid``: it makes
+      the hand boxes and the evaluation masks;
+    * ``joint_valid`` = the per-frame joint_3d ``joint_valid``: it makes the
+      training targets (a joint outside the image, data.json 0 / joint_3d 1,
+      stays in the ``joint_cam`` target and, inside the grid, in
+      ``joint_img``).
+
+    The wrist rule (a hand's joints are all invalid when its wrist is
+    invalid) is applied to each flag set separately, with its own wrist
+    flag. Samples whose data.json or joint_3d flags are all 0 are dropped.
+    Joints are re-ordered to the 42-joint th order; ``joint_cam`` /
+    ``joint_img`` hold the annotation's camera coordinates / projections of
+    every joint that either flag set marks valid (the official loader puts
+    joint_3d-invalid joints at 1 mm instead, which only matters for a joint
+    valid in data.json but not in joint_3d). The body box is the whole
+    image (extension 1.0), hand boxes come from the projections of the
+    data.json-valid joints (×1.2, sanitised); a hand without a box gets both
+    flag sets zeroed and no MANO fit, and samples without any hand box are
+    dropped. Samples with non-finite valid joints are skipped (logged).
 
     Args:
         ann_file (str): the ``data`` json.
@@ -108,10 +124,20 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
         if n_skipped:
             print_log(
                 f'{self.__class__.__name__}: dropped {n_skipped} annotations '
-                '(no valid hand box or non-finite values).',
+                '(no valid joint in data.json or joint_3d, no valid hand box '
+                'or non-finite values).',
                 logger='current',
                 level=logging.INFO)
         return data_list
+
+    @staticmethod
+    def _flags(raw) -> np.ndarray:
+        """(42,) float32 0/1 flags in th order, wrist rule applied."""
+        flags = np.asarray(raw, np.float64).reshape(-1)[IH26M_TO_TH]
+        for side in HAND_SIDES:
+            r = TH_ROOT_IDX[side]
+            flags[r:r + NUM_SH_JOINTS] *= flags[r]
+        return (flags > 0).astype(np.float32)
 
     def _parse(self, ann: dict, img: dict, cameras: dict, joints: dict,
                mano: Optional[dict]) -> Optional[dict]:
@@ -133,25 +159,27 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
 
         world = np.asarray(joint_db['world_coord'],
                            np.float64).reshape(NUM_TH_JOINTS, 3)[IH26M_TO_TH]
-        valid = (np.asarray(ann['joint_valid'], np.float64).reshape(-1) *
-                 np.asarray(joint_db['joint_valid'],
-                            np.float64).reshape(-1))[IH26M_TO_TH]
-        for side in HAND_SIDES:
-            r = TH_ROOT_IDX[side]
-            valid[r:r + NUM_SH_JOINTS] *= valid[r]
-        valid = (valid > 0).astype(np.float32)
-        if not self._check_finite({'world_coord': world[valid > 0]}, where):
+        valid_eval = self._flags(ann['joint_valid'])
+        valid_3d = self._flags(joint_db['joint_valid'])
+        if valid_eval.sum() == 0 or valid_3d.sum() == 0:
             return None
-        world[valid == 0] = 0.0
+        either = np.maximum(valid_eval, valid_3d)
+        if not self._check_finite({'world_coord': world[either > 0]}, where):
+            return None
+        world[either == 0] = 0.0
 
         joint_cam, joint_img = world_joints_to_camera(
-            world, valid, R, t, focal, princpt)
+            world, either, R, t, focal, princpt)
 
         img_w, img_h = int(img['width']), int(img['height'])
         hand_bbox, hand_bbox_valid = hand_boxes_from_joints(
-            joint_img, valid, img_w, img_h)
+            joint_img, valid_eval, img_w, img_h)
         if hand_bbox_valid.sum() == 0:
             return None
+        for h in range(2):
+            if not hand_bbox_valid[h]:
+                sl = slice(h * NUM_SH_JOINTS, (h + 1) * NUM_SH_JOINTS)
+                valid_eval[sl] = valid_3d[sl] = 0.0
         body_bbox = process_bbox([0, 0, img_w, img_h], img_w, img_h, 1.0)
         if body_bbox is None:
             return None
@@ -179,7 +207,8 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
             body_bbox=body_bbox.astype(np.float32),
             joint_img=joint_img.astype(np.float32),
             joint_cam=joint_cam.astype(np.float32),
-            joint_valid=valid,
+            joint_valid=valid_3d,
+            joint_valid_eval=valid_eval,
             hand_bbox=hand_bbox,
             hand_bbox_valid=hand_bbox_valid,
             hand_type=str(ann['hand_type']),

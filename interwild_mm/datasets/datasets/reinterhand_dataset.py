@@ -217,6 +217,7 @@ class ReInterHandDataset(InterWildDatasetMixin, BaseDataset):
             joint_img=joint_img.astype(np.float32),
             joint_cam=joint_cam.astype(np.float32),
             joint_valid=valid,
+            joint_valid_eval=valid.copy(),
             hand_bbox=hand_bbox,
             hand_bbox_valid=hand_bbox_valid,
             hand_type=hand_type_from_valid(kpts[0] is not None,

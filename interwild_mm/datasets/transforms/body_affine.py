@@ -36,19 +36,21 @@ class InterWildBodyAffine(BaseTransform):
     * ``hand_type`` left/right swapped when flipped.
 
     MANO fits are left untouched here (``mano_params`` stay in their own
-    frame); :class:`InterWildGenerateTarget` applies ``aug_rot_mat``, the
-    flip and the patch camera to them.
+    frame); :class:`InterWildGenerateTarget` places them in the official step
+    order (``docs/official_conventions.md §3.1``): flip and extrinsics in
+    3D, projection with the original camera, then ``img2bb_trans``.
 
     Required Keys:
         - img, img_shape, body_bbox, joint_img, joint_cam, joint_valid,
           hand_bbox, hand_bbox_valid, hand_type, cam_focal, cam_princpt,
           mesh_cam, mesh_valid, flip_indices
-        - aug_scale, aug_rot, aug_color, flip (optional)
+        - joint_valid_eval (optional), aug_scale, aug_rot, aug_color, flip
+          (optional)
 
     Modified Keys:
-        - img, img_shape, joint_img, joint_cam, joint_valid, hand_bbox,
-          hand_bbox_valid, hand_type, cam_focal, cam_princpt, mesh_cam,
-          mesh_valid
+        - img, img_shape, joint_img, joint_cam, joint_valid,
+          joint_valid_eval, hand_bbox, hand_bbox_valid, hand_type,
+          cam_focal, cam_princpt, mesh_cam, mesh_valid
 
     Added Keys:
         - input_size, img2bb_trans, bb2img_trans, hand_bbox_patch,
@@ -152,8 +154,9 @@ class InterWildBodyAffine(BaseTransform):
 
         Args:
             results (dict): sample with ``joint_img``, ``joint_cam``,
-                ``joint_valid``, ``hand_bbox``, ``hand_bbox_valid``,
-                ``mesh_cam``, ``mesh_valid``, ``hand_type``, ``flip_indices``.
+                ``joint_valid`` (and optionally ``joint_valid_eval``),
+                ``hand_bbox``, ``hand_bbox_valid``, ``mesh_cam``,
+                ``mesh_valid``, ``hand_type``, ``flip_indices``.
             img_w (int): original image width.
 
         Returns:
@@ -163,8 +166,10 @@ class InterWildBodyAffine(BaseTransform):
         joint_img = np.asarray(results['joint_img'], np.float64).copy()
         joint_img[:, 0] = img_w - 1 - joint_img[:, 0]
         results['joint_img'] = joint_img[flip_idx].astype(np.float32)
-        results['joint_valid'] = np.asarray(results['joint_valid'],
-                                            np.float32)[flip_idx].copy()
+        for key in ('joint_valid', 'joint_valid_eval'):
+            if key in results:
+                results[key] = np.asarray(results[key],
+                                          np.float32)[flip_idx].copy()
         joint_cam = np.asarray(results['joint_cam'], np.float64) @ MIRROR_X
         results['joint_cam'] = joint_cam[flip_idx].astype(np.float32)
         mesh = np.asarray(results['mesh_cam'], np.float64) @ MIRROR_X

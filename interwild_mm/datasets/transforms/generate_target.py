@@ -1,5 +1,5 @@
 # Copyright (c) interwild_mm contributors.
-"""InterWild training targets (spec sections 2 and 3.1)."""
+"""InterWild training targets (``docs/official_conventions.md §2, §3``)."""
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -24,29 +24,40 @@ class InterWildGenerateTarget(BaseTransform):
     Targets (numpy, float32; names of the data-sample contract):
 
     * ``joint_img`` (42, 3), ``joint_trunc`` (42, 1), ``joint_valid``
-      (42, 1), ``joint_cam`` (42, 3) metres, wrist-relative per hand,
+      (42, 1), ``joint_cam`` (42, 3) metres, wrist-relative per hand; the
+      validity is the raw sample's ``joint_valid`` (for InterHand2.6M the
+      joint_3d flags, ``docs/official_conventions.md §3.2``),
     * ``rel_trans`` (3,) = left wrist − right wrist (metres, augmented
       camera frame), ``rel_trans_valid`` (1,) = both wrists valid × is_3D,
     * ``{r,l}hand_bbox_center``/``_size`` (2,) and ``_valid`` (1,): the
       patch hand boxes in 48×64 units; missing → box [0, 0, 1, 1], valid 0,
-    * MANO (from the pseudo-GT fits): ``mano_joint_img`` (42, 3),
-      ``mano_joint_trunc`` (42, 1), ``mano_joint_cam`` (42, 3),
-      ``mano_mesh_cam`` (1556, 3) wrist-relative, ``mano_mesh_valid``
-      (1556, 1), ``mano_pose`` (96,) [r root, r hand, l root, l hand],
-      ``mano_pose_valid`` (32,), ``mano_shape`` (20,), ``mano_shape_valid``
-      (20,),
+    * MANO (from the pseudo-GT fits, :func:`get_mano_data`, official step
+      order): ``mano_joint_img`` (42, 3), ``mano_joint_trunc`` (42, 1),
+      ``mano_joint_cam`` (42, 3), ``mano_mesh_cam`` (1556, 3)
+      wrist-relative, ``mano_mesh_valid`` (1556, 1), ``mano_pose`` (96,)
+      [r root, r hand, l root, l hand], ``mano_pose_valid`` (32,),
+      ``mano_shape`` (20,), ``mano_shape_valid`` (20,),
     * ``is_3D`` (1,).
 
-    Evaluation GT (absolute, augmented camera frame): ``gt_joint_cam``
-    (42, 3), ``gt_joint_valid`` (42,), ``gt_mesh_cam`` (1556, 3) (dataset
-    meshes if any, else the MANO fits), ``gt_mesh_valid`` (2,),
-    ``gt_rhand_bbox``/``gt_lhand_bbox`` (4,) xyxy original pixels,
-    ``gt_hand_bbox_valid`` (2,).
+    Evaluation GT (absolute, augmented camera frame):
+
+    * ``gt_joint_cam`` (42, 3): camera coordinates of every joint that
+      either flag set marks valid (zeros elsewhere and for 2D datasets),
+    * ``gt_joint_valid`` (42,): the raw ``joint_valid_eval`` flags × is_3D
+      (InterHand2.6M: the data.json flags, what the official evaluation
+      scores),
+    * ``gt_joint_valid_3d`` (42,): the raw ``joint_valid`` flags × is_3D
+      (InterHand2.6M: the joint_3d flags),
+    * ``gt_mesh_cam`` (1556, 3) (dataset meshes if any, else the placed
+      MANO fits), ``gt_mesh_valid`` (2,),
+    * ``gt_rhand_bbox``/``gt_lhand_bbox`` (4,) xyxy original pixels,
+      ``gt_hand_bbox_valid`` (2,).
 
     Required Keys:
         - joint_img, joint_cam, joint_valid, hand_bbox, hand_bbox_valid,
           hand_bbox_patch, is_3D, mano_params, mesh_cam, mesh_valid,
-          aug_rot_mat, flip, ori_img_w, img2bb_trans
+          aug_rot, flip, ori_img_w, img2bb_trans
+        - joint_valid_eval (optional; defaults to joint_valid)
 
     Added Keys:
         - the targets and evaluation GT listed above, ``target_keys`` and
@@ -70,9 +81,9 @@ class InterWildGenerateTarget(BaseTransform):
                    'rel_trans', 'rel_trans_valid', 'rhand_bbox_center',
                    'lhand_bbox_center', 'rhand_bbox_size', 'lhand_bbox_size',
                    'rhand_bbox_valid', 'lhand_bbox_valid', 'is_3D')
-    GT_KEYS = ('gt_joint_cam', 'gt_joint_valid', 'gt_mesh_cam',
-               'gt_mesh_valid', 'gt_rhand_bbox', 'gt_lhand_bbox',
-               'gt_hand_bbox_valid')
+    GT_KEYS = ('gt_joint_cam', 'gt_joint_valid', 'gt_joint_valid_3d',
+               'gt_mesh_cam', 'gt_mesh_valid', 'gt_rhand_bbox',
+               'gt_lhand_bbox', 'gt_hand_bbox_valid')
 
     def __init__(self,
                  mano_model_dir: Optional[str] = None,
@@ -118,7 +129,8 @@ class InterWildGenerateTarget(BaseTransform):
         return out
 
     # ------------------------------------------------------------------
-    def transform(self, results: Dict) -> Optional[Dict]:
+    def _joint_targets(self, results: Dict) -> Dict[str, np.ndarray]:
+        """2.5D / 3D joint targets and ``rel_trans`` (training flags)."""
         is_3d = float(results['is_3D'])
         valid = np.asarray(results['joint_valid'], np.float32).reshape(-1)
         joint_cam = np.asarray(results['joint_cam'], np.float64)
@@ -127,101 +139,117 @@ class InterWildGenerateTarget(BaseTransform):
         grid = self._to_grid(
             np.asarray(results['joint_img'], np.float64), joint_rel[:, 2])
         grid[valid == 0] = 0.0
-        trunc = valid * self._inside(grid)
-
-        t = {}
-        t['joint_img'] = grid
-        t['joint_trunc'] = trunc[:, None]
-        t['joint_valid'] = valid[:, None]
-        t['joint_cam'] = joint_rel * is_3d
-        t['is_3D'] = np.array([is_3d])
         rw, lw = 0, NUM_SH_JOINTS
         rel_valid = valid[rw] * valid[lw] * is_3d
-        t['rel_trans'] = (joint_cam[lw] - joint_cam[rw]) * rel_valid
-        t['rel_trans_valid'] = np.array([rel_valid])
+        return dict(
+            joint_img=grid,
+            joint_trunc=(valid * self._inside(grid))[:, None],
+            joint_valid=valid[:, None],
+            joint_cam=joint_rel * is_3d,
+            is_3D=np.array([is_3d]),
+            rel_trans=(joint_cam[lw] - joint_cam[rw]) * rel_valid,
+            rel_trans_valid=np.array([rel_valid]))
 
-        # hand boxes on the 48x64 grid
+    def _bbox_targets(self, results: Dict) -> Dict[str, np.ndarray]:
+        """Patch hand boxes on the 48×64 grid (dummy box when missing)."""
         w_in, h_in = self.input_size
         w_hm, h_hm, _ = self.heatmap_size
         boxes = np.asarray(results['hand_bbox_patch'], np.float64).copy()
         boxes[:, [0, 2]] *= w_hm / w_in
         boxes[:, [1, 3]] *= h_hm / h_in
         box_valid = np.asarray(results['hand_bbox_valid'], np.float32)
+        t = {}
         for h, p in enumerate(('rhand', 'lhand')):
             box = boxes[h] if box_valid[h] else np.array([0., 0., 1., 1.])
             t[f'{p}_bbox_center'] = (box[:2] + box[2:]) / 2
             t[f'{p}_bbox_size'] = box[2:] - box[:2]
             t[f'{p}_bbox_valid'] = np.array([box_valid[h]])
+        return t
 
-        # MANO pseudo-GT
-        mano_joint_img = np.zeros((NUM_TH_JOINTS, 3))
-        mano_joint_trunc = np.zeros((NUM_TH_JOINTS, 1))
-        mano_joint_cam = np.zeros((NUM_TH_JOINTS, 3))
-        mano_mesh = np.zeros((2 * NUM_VERTS, 3))
-        mano_mesh_abs = np.zeros((2 * NUM_VERTS, 3))
-        mano_mesh_valid = np.zeros((2 * NUM_VERTS, 1))
-        mano_pose = np.zeros(96)
-        mano_pose_valid = np.zeros(32)
-        mano_shape = np.zeros(20)
-        mano_shape_valid = np.zeros(20)
-        mano_hand_valid = np.zeros(2)
+    def _mano_targets(self, results: Dict) -> Dict[str, np.ndarray]:
+        """MANO pseudo-GT of both hands; ``mesh_abs`` for the eval GT."""
+        t = dict(
+            mano_joint_img=np.zeros((NUM_TH_JOINTS, 3)),
+            mano_joint_trunc=np.zeros((NUM_TH_JOINTS, 1)),
+            mano_joint_cam=np.zeros((NUM_TH_JOINTS, 3)),
+            mano_mesh_cam=np.zeros((2 * NUM_VERTS, 3)),
+            mano_mesh_valid=np.zeros((2 * NUM_VERTS, 1)),
+            mano_pose=np.zeros(96),
+            mano_pose_valid=np.zeros(32),
+            mano_shape=np.zeros(20),
+            mano_shape_valid=np.zeros(20),
+            mesh_abs=np.zeros((2 * NUM_VERTS, 3)),
+            hand_valid=np.zeros(2))
         do_flip = bool(results.get('flip', False))
         fits = results.get('mano_params') or [None, None]
         for src_h, fit in enumerate(fits):
             if fit is None:
                 continue
-            dst_h = 1 - src_h if do_flip else src_h
+            h = 1 - src_h if do_flip else src_h
             out = get_mano_data(fit, self._mano_layers(), _SIDES[src_h],
-                                do_flip, results['aug_rot_mat'],
+                                do_flip, float(results.get('aug_rot', 0.0)),
                                 int(results['ori_img_w']),
                                 results['img2bb_trans'])
-            js = slice(dst_h * NUM_SH_JOINTS, (dst_h + 1) * NUM_SH_JOINTS)
-            vs = slice(dst_h * NUM_VERTS, (dst_h + 1) * NUM_VERTS)
+            js = slice(h * NUM_SH_JOINTS, (h + 1) * NUM_SH_JOINTS)
+            vs = slice(h * NUM_VERTS, (h + 1) * NUM_VERTS)
             wrist = out['joints'][0]
             jrel = out['joints'] - wrist
-            g = self._to_grid(out['joints_2d'], jrel[:, 2])
-            mano_joint_img[js] = g
-            mano_joint_trunc[js, 0] = self._inside(g)
-            mano_joint_cam[js] = jrel
-            mano_mesh[vs] = out['mesh'] - wrist
-            mano_mesh_abs[vs] = out['mesh']
-            mano_mesh_valid[vs] = 1
-            mano_pose[dst_h * 48:(dst_h + 1) * 48] = out['pose']
-            mano_pose_valid[dst_h * 16:(dst_h + 1) * 16] = 1
-            mano_shape[dst_h * 10:(dst_h + 1) * 10] = out['shape']
-            mano_shape_valid[dst_h * 10:(dst_h + 1) * 10] = 1
-            mano_hand_valid[dst_h] = 1
-        t.update(
-            mano_joint_img=mano_joint_img,
-            mano_joint_trunc=mano_joint_trunc,
-            mano_joint_cam=mano_joint_cam,
-            mano_mesh_cam=mano_mesh,
-            mano_mesh_valid=mano_mesh_valid,
-            mano_pose=mano_pose,
-            mano_pose_valid=mano_pose_valid,
-            mano_shape=mano_shape,
-            mano_shape_valid=mano_shape_valid)
-        for k, v in t.items():
-            results[k] = np.asarray(v, dtype=np.float32)
+            grid = self._to_grid(out['joints_2d'], jrel[:, 2])
+            t['mano_joint_img'][js] = grid
+            t['mano_joint_trunc'][js, 0] = self._inside(grid)
+            t['mano_joint_cam'][js] = jrel
+            t['mano_mesh_cam'][vs] = out['mesh'] - wrist
+            t['mano_mesh_valid'][vs] = 1
+            t['mano_pose'][h * 48:(h + 1) * 48] = out['pose']
+            t['mano_pose_valid'][h * 16:(h + 1) * 16] = 1
+            t['mano_shape'][h * 10:(h + 1) * 10] = out['shape']
+            t['mano_shape_valid'][h * 10:(h + 1) * 10] = 1
+            t['mesh_abs'][vs] = out['mesh']
+            t['hand_valid'][h] = 1
+        return t
 
-        # evaluation ground truth
+    @staticmethod
+    def _eval_gt(results: Dict, mesh_abs: np.ndarray,
+                 mano_hand_valid: np.ndarray) -> Dict[str, np.ndarray]:
+        """Evaluation ground truth (absolute, augmented camera frame)."""
+        is_3d = float(results['is_3D'])
+        valid_3d = np.asarray(results['joint_valid'], np.float32).reshape(-1)
+        valid_eval = np.asarray(
+            results.get('joint_valid_eval', valid_3d),
+            np.float32).reshape(-1)
+        either = np.maximum(valid_3d, valid_eval)
+        joint_cam = np.asarray(results['joint_cam'], np.float32)
         mesh_valid = np.asarray(results['mesh_valid'], np.float32)
         if mesh_valid.any():
             gt_mesh = np.asarray(results['mesh_cam'],
                                  np.float32).reshape(2 * NUM_VERTS, 3)
             gt_mesh_valid = mesh_valid
         else:
-            gt_mesh = mano_mesh_abs.astype(np.float32)
+            gt_mesh = mesh_abs.astype(np.float32)
             gt_mesh_valid = mano_hand_valid.astype(np.float32)
         hand_bbox = np.asarray(results['hand_bbox'], np.float32)
-        results['gt_joint_cam'] = joint_cam.astype(np.float32) * (
-            valid[:, None] * is_3d)
-        results['gt_joint_valid'] = valid * is_3d
-        results['gt_mesh_cam'] = gt_mesh
-        results['gt_mesh_valid'] = gt_mesh_valid
-        results['gt_rhand_bbox'] = hand_bbox[0].copy()
-        results['gt_lhand_bbox'] = hand_bbox[1].copy()
-        results['gt_hand_bbox_valid'] = box_valid.copy()
+        return dict(
+            gt_joint_cam=joint_cam * (either[:, None] * is_3d),
+            gt_joint_valid=valid_eval * is_3d,
+            gt_joint_valid_3d=valid_3d * is_3d,
+            gt_mesh_cam=gt_mesh,
+            gt_mesh_valid=gt_mesh_valid,
+            gt_rhand_bbox=hand_bbox[0].copy(),
+            gt_lhand_bbox=hand_bbox[1].copy(),
+            gt_hand_bbox_valid=np.asarray(results['hand_bbox_valid'],
+                                          np.float32).copy())
+
+    def transform(self, results: Dict) -> Optional[Dict]:
+        """Add the targets and the evaluation GT (see the class doc)."""
+        t = self._joint_targets(results)
+        t.update(self._bbox_targets(results))
+        mano = self._mano_targets(results)
+        mesh_abs, hand_valid = mano.pop('mesh_abs'), mano.pop('hand_valid')
+        t.update(mano)
+        # the GT reads the raw (absolute) joints: before they are replaced
+        t.update(self._eval_gt(results, mesh_abs, hand_valid))
+        for k, v in t.items():
+            results[k] = np.asarray(v, dtype=np.float32)
         results['target_keys'] = self.TARGET_KEYS
         results['gt_keys'] = self.GT_KEYS
         return results

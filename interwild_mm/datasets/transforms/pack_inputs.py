@@ -22,8 +22,11 @@ class PackInterWildInputs(BaseTransform):
       tensor with a leading instance dimension 1 (names:
       :attr:`InterWildGenerateTarget.TARGET_KEYS`),
     * ``data_samples.gt_instances``: the evaluation GT (numpy, leading
-      dimension 1; :attr:`InterWildGenerateTarget.GT_KEYS`) plus ``bboxes``
-      (the body box, xyxy original pixels) and ``bbox_scores``,
+      dimension 1; :attr:`InterWildGenerateTarget.GT_KEYS`: ``gt_joint_cam``,
+      ``gt_joint_valid`` (the flags the official evaluation scores),
+      ``gt_joint_valid_3d`` (the 3D-annotation flags), ``gt_mesh_cam``,
+      ``gt_mesh_valid``, ``gt_{r,l}hand_bbox``, ``gt_hand_bbox_valid``) plus
+      ``bboxes`` (the body box, xyxy original pixels) and ``bbox_scores``,
     * metainfo: ``meta_keys`` (``bb2img_trans``, ``img2bb_trans``,
       ``ori_shape``, ``img_path``, ``hand_type``, ``dataset_name``, ...).
       ``focal``/``princpt`` are the patch camera of ``gt_joint_cam``.
