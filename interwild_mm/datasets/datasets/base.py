@@ -60,6 +60,10 @@ RAW_SAMPLE_KEYS = ('img_path', 'img_id', 'id', 'ann_img_shape', 'body_bbox',
 
 HAND_SIDES = ('right', 'left')
 
+#: Where the official InterHand2.6M loader puts a joint whose 3D annotation
+#: is invalid: ``(1, 1, 1)`` mm, in metres.
+OFFICIAL_PLACEHOLDER_M = np.full(3, 1e-3)
+
 
 def load_annotation_file(path: str, what: str) -> Any:
     """Load a json annotation file with a clear error when it is missing.
@@ -91,29 +95,42 @@ def hand_type_from_valid(right: bool, left: bool) -> Optional[str]:
     return None
 
 
-def world_joints_to_camera(world_mm: np.ndarray, valid: np.ndarray,
-                           R: np.ndarray, t_mm: np.ndarray,
-                           focal: np.ndarray,
-                           princpt: np.ndarray) -> Tuple[np.ndarray,
-                                                         np.ndarray]:
+def world_joints_to_camera(
+        world_mm: np.ndarray,
+        valid: np.ndarray,
+        R: np.ndarray,
+        t_mm: np.ndarray,
+        focal: np.ndarray,
+        princpt: np.ndarray,
+        coord_valid: Optional[np.ndarray] = None) -> Tuple[np.ndarray,
+                                                          np.ndarray]:
     """World joints (mm) -> camera joints (m) and their pixel projections.
 
-    ``X_cam = R X_w + t``. Invalid joints are projected from 1 mm in front
-    of the camera (no division by zero, as the official loaders do) and are
-    zero in both outputs.
+    ``X_cam = R X_w + t``. Joints with ``valid == 0`` are projected from 1 mm
+    in front of the camera (no division by zero) and are zero in both
+    outputs. Joints that are ``valid`` but whose 3D annotation is not
+    (``coord_valid == 0``) are put at the official loader's placeholder
+    ``(1, 1, 1)`` mm before the projection and KEPT there, in both outputs
+    (``docs/official_conventions.md §3.2``): the official InterHand2.6M
+    evaluation scores such a joint against that placeholder and its
+    projection enters the hand box.
 
     Args:
         world_mm (np.ndarray): ``(J, 3)`` world coordinates, millimetres.
-        valid (np.ndarray): ``(J,)`` 0/1 validity.
+        valid (np.ndarray): ``(J,)`` 0/1 validity of the outputs.
         R (np.ndarray): ``(3, 3)`` world -> camera rotation.
         t_mm (np.ndarray): ``(3,)`` translation, millimetres.
         focal, princpt (np.ndarray): ``(2,)`` intrinsics, pixels.
+        coord_valid (np.ndarray, optional): ``(J,)`` 0/1 validity of the 3D
+            annotation; ``None`` = same as ``valid``.
 
     Returns:
         tuple: ``joint_cam`` ``(J, 3)`` metres and ``joint_img`` ``(J, 2)``
         pixels.
     """
     joint_cam = (world_mm @ R.T + t_mm) / 1000.0
+    if coord_valid is not None:
+        joint_cam[np.asarray(coord_valid) == 0] = OFFICIAL_PLACEHOLDER_M
     joint_cam[valid == 0] = np.array([0.0, 0.0, 1e-3])
     joint_img = project_points(
         torch.from_numpy(joint_cam), torch.from_numpy(focal),

@@ -51,9 +51,10 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
     flag. Samples whose data.json or joint_3d flags are all 0 are dropped.
     Joints are re-ordered to the 42-joint th order; ``joint_cam`` /
     ``joint_img`` hold the annotation's camera coordinates / projections of
-    every joint that either flag set marks valid (the official loader puts
-    joint_3d-invalid joints at 1 mm instead, which only matters for a joint
-    valid in data.json but not in joint_3d). The body box is the whole
+    every joint valid in joint_3d; a joint valid in data.json but not in
+    joint_3d sits at the official placeholder ``(1, 1, 1)`` mm (its
+    projection enters the hand box and the official evaluation scores it;
+    ``InterWildMetric(strict_validity=True)`` leaves it out). The body box is the whole
     image (extension 1.0), hand boxes come from the projections of the
     data.json-valid joints (×1.2, sanitised); a hand without a box gets both
     flag sets zeroed and no MANO fit, and samples without any hand box are
@@ -169,7 +170,7 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
         world[either == 0] = 0.0
 
         joint_cam, joint_img = world_joints_to_camera(
-            world, either, R, t, focal, princpt)
+            world, either, R, t, focal, princpt, coord_valid=valid_3d)
 
         img_w, img_h = int(img['width']), int(img['height'])
         hand_bbox, hand_bbox_valid = hand_boxes_from_joints(
