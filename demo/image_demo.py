@@ -81,6 +81,14 @@ def build_parser(description: str = __doc__) -> argparse.ArgumentParser:
                         help='keep the person box in float pixels (and shrink '
                         'huge images first) instead of truncating it to '
                         'integers like the official demo (the default)')
+    parser.add_argument(
+        '--speed',
+        choices=('exact', 'approximate', 'none'),
+        default='exact',
+        help='inference speed-ups: exact (default; factorised TransNet, '
+        'backbone micro-batches, inference_mode; outputs within 1e-6 m of '
+        'the plain model), approximate (also BatchNorm folding and '
+        'channels-last; changes the float rounding), none (plain model)')
     parser.add_argument('--mano-dir', default=None,
                         help='folder with MANO_RIGHT.pkl and MANO_LEFT.pkl')
     parser.add_argument('--batch-size', type=int, default=1,
@@ -120,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             bbox_thr=args.bbox_thr,
             hand_score_thr=args.hand_score_thr,
             body_box_mode='float' if args.float_body_box else 'official_int',
+            speed=args.speed,
             mano_dir=args.mano_dir,
             placement=args.placement)
         results = inferencer(

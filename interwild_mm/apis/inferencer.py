@@ -29,7 +29,13 @@ Pipeline per image (spec section 5, with the differences listed below):
    6000x4000 photos); the shrink is folded into ``bb2img_trans`` so every
    output stays in original pixels. The official mode warps the original
    image directly, as the official demo does.
-4. ``InterWild.predict`` (``pred_instances`` contract of the project brief).
+4. ``InterWild.predict`` (``pred_instances`` contract of the project brief),
+   by default with the *exact* inference speed-ups (``speed='exact'``: the
+   factorised TransNet first convolution, backbone micro-batches,
+   ``torch.inference_mode``; outputs within 1e-6 m / 1e-4 px of the plain
+   model); ``speed='approximate'`` adds BatchNorm folding and channels-last
+   weights (faster, changes the float rounding), ``speed='none'`` runs the
+   plain model. See :mod:`interwild_mm.models.utils.inference_opt`.
 5. A hand whose box confidence (DetectNet softmax value at the predicted
    centre, see ``hand_score_thr``) is below ``hand_score_thr`` is reported
    ``present: false`` without MANO/mesh.
@@ -63,6 +69,9 @@ from mmengine.utils import import_modules_from_strings
 from interwild_mm.geometry.bbox import process_bbox, sanitize_bbox
 from interwild_mm.geometry.patch import generate_patch_image
 from interwild_mm.mano.constants import SH_JOINT_NAMES, SH_SKELETON
+from interwild_mm.models.utils.inference_opt import (SPEED_MODES,
+                                                     inference_context,
+                                                     optimize_for_inference)
 from .inputs import (InferenceSummary, InputError, InputItem, collect_inputs,
                      iter_video_frames, read_image, to_bgr_uint8, video_info)
 from .one_euro import ManoOneEuroSmoother
@@ -287,6 +296,11 @@ class InterWildInferencer(BaseInferencer):
             (``docs/official_conventions.md`` §5); ``'float'`` keeps float
             boxes and shrinks huge images before cutting the patch (see the
             module docstring).
+        speed (str): inference speed-ups, ``'exact'`` (default: outputs
+            within 1e-6 m / 1e-4 px of the plain model), ``'approximate'``
+            (also BatchNorm folding and channels-last; changes the float
+            rounding) or ``'none'`` (the plain model); see
+            :func:`~interwild_mm.models.utils.inference_opt.optimize_for_inference`.
         mano_dir (str, optional): MANO folder; overrides the config. Else the
             config's value, env ``INTERWILD_MANO_DIR``, then ``data/mano``.
         placement (str): ``'fit'`` (least-squares translation over all joints,
@@ -315,6 +329,7 @@ class InterWildInferencer(BaseInferencer):
                  bbox_thr: float = 0.5,
                  hand_score_thr: float = 0.05,
                  body_box_mode: str = 'official_int',
+                 speed: str = 'exact',
                  mano_dir: Optional[str] = None,
                  placement: str = 'fit',
                  two_hand_mode: str = 'auto',
@@ -325,6 +340,9 @@ class InterWildInferencer(BaseInferencer):
         if body_box_mode not in BODY_BOX_MODES:
             raise ValueError(f'body_box_mode must be one of {BODY_BOX_MODES}'
                              f', got {body_box_mode!r}.')
+        if speed not in SPEED_MODES:
+            raise ValueError(f'speed must be one of {SPEED_MODES}, got '
+                             f'{speed!r}.')
         if two_hand_mode not in ('auto', 'always', 'never'):
             raise ValueError("two_hand_mode must be 'auto', 'always' or "
                              f"'never', got {two_hand_mode!r}.")
@@ -353,6 +371,7 @@ class InterWildInferencer(BaseInferencer):
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.hand_score_thr = float(hand_score_thr)
         self.body_box_mode = body_box_mode
+        self.speed = speed
         self.placement = placement
         self.two_hand_mode = two_hand_mode
         self.bbox_thr = float(bbox_thr)
@@ -400,7 +419,9 @@ class InterWildInferencer(BaseInferencer):
             self._load_checkpoint(model, weights)
         model.to(device)
         model.eval()
-        return model
+        # speed-ups after loading: BN folding / micro-batch wrappers change
+        # the module tree the checkpoint keys refer to
+        return optimize_for_inference(model, speed=self.speed)
 
     @staticmethod
     def _mano_prefixes(model: torch.nn.Module) -> List[str]:
@@ -612,13 +633,15 @@ class InterWildInferencer(BaseInferencer):
                 samples.append(ds)
             yield batch, samples, chunk
 
-    @torch.no_grad()
     def forward(self, inputs: torch.Tensor, data_samples: list,
                 **kwargs) -> list:
-        """Run ``InterWild.predict`` on a batch (inputs RGB in [0, 1])."""
+        """Run ``InterWild.predict`` on a batch (inputs RGB in [0, 1]),
+        under ``torch.inference_mode`` (``torch.no_grad`` if
+        ``speed='none'``)."""
         param = next(self.model.parameters())
         inputs = inputs.to(device=param.device, dtype=param.dtype)
-        return self.model(inputs, data_samples, mode='predict')
+        with inference_context(self.speed):
+            return self.model(inputs, data_samples, mode='predict')
 
     # ------------------------------------------------------------------
     # post-processing

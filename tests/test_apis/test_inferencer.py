@@ -391,3 +391,51 @@ def test_checkpoint_roundtrip(inferencer, tmp_path, synthetic_mano_dir):
     a = list(inferencer([img]))[0]['persons'][0]['rel_trans']
     b = list(other([img]))[0]['persons'][0]['rel_trans']
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_default_speed_is_exact(inferencer):
+    """Exact speed-ups by default: factorised TransNet, micro-batched
+    backbones, BatchNorms kept, forward under torch.inference_mode."""
+    from interwild_mm.models.utils.inference_opt import (ChunkedForward,
+                                                         remaining_batchnorms)
+    model = inferencer.model
+    assert inferencer.speed == 'exact'
+    assert model.trans_net.first_conv_impl == 'factorised'
+    assert isinstance(model.detect_net.backbone, ChunkedForward)
+    assert isinstance(model.hand_roi.backbone, ChunkedForward)
+    assert remaining_batchnorms(model)
+    seen = []
+    hook = model.register_forward_pre_hook(
+        lambda mod, args: seen.append(torch.is_inference_mode_enabled()))
+    try:
+        res = list(inferencer([_synthetic_image()]))
+    finally:
+        hook.remove()
+    assert seen == [True] and len(res[0]['persons']) == 1
+
+
+@pytest.mark.parametrize('speed', ['none', 'approximate'])
+def test_speed_option(synthetic_mano_dir, speed):
+    import warnings
+    from interwild_mm.apis import InterWildInferencer
+    from interwild_mm.models.utils.inference_opt import (ChunkedForward,
+                                                         remaining_batchnorms)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        inf = InterWildInferencer(SMALL_CFG, None, device='cpu',
+                                  mano_dir=str(synthetic_mano_dir),
+                                  speed=speed, show_progress=False)
+    model = inf.model
+    chunked = isinstance(model.hand_roi.backbone, ChunkedForward)
+    assert chunked == (speed == 'approximate')
+    assert (remaining_batchnorms(model) == []) == (speed == 'approximate')
+    seen = []
+    hook = model.register_forward_pre_hook(
+        lambda mod, args: seen.append(torch.is_inference_mode_enabled()))
+    try:
+        list(inf([_synthetic_image()]))
+    finally:
+        hook.remove()
+    assert seen == [speed != 'none']
+    with pytest.raises(ValueError, match='speed'):
+        InterWildInferencer(SMALL_CFG, None, device='cpu', speed='fast')

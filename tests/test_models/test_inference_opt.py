@@ -1,7 +1,11 @@
 # Copyright (c) interwild_mm contributors.
-"""optimize_for_inference keeps InterWild's outputs within the parity
-tolerances (dense vs factorised TransNet equality is covered by
-test_transnet.py::test_factorised_equals_dense)."""
+"""optimize_for_inference: the exact speed mode stays within 1e-6 m /
+1e-4 px of the plain model, the approximate mode within the looser parity
+tolerances (dense vs factorised TransNet on the first convolution alone is
+covered by test_transnet.py::test_factorised_equals_dense)."""
+from pathlib import Path
+
+import cv2
 import pytest
 import torch
 import torch.nn as nn
@@ -12,14 +16,20 @@ import interwild_mm  # noqa: F401
 from interwild_mm.geometry.rotation import axis_angle_to_matrix
 from interwild_mm.models.utils.inference_opt import (ChunkedForward,
                                                      fold_batchnorm,
+                                                     inference_context,
                                                      optimize_for_inference,
                                                      remaining_batchnorms)
 from mmpose.registry import MODELS
 
-from ._interwild_tiny import tiny_model_cfg
+from ._interwild_tiny import tiny_model_cfg, tiny_resnet
 
-# tolerances of the issue: metres, pixels, rotation-matrix entries
+# tolerances of the approximate mode: metres, pixels, rotation entries
 TOL_M, TOL_PX, TOL_ROT = 1e-5, 1e-3, 1e-5
+# tolerances of the exact mode: metres (and every non-pixel output), pixels
+EXACT_TOL, EXACT_TOL_PX = 1e-6, 1e-4
+PIXEL_KEYS = ('rhand_bbox', 'lhand_bbox', 'render_rfocal', 'render_lfocal',
+              'render_focal', 'render_rprincpt', 'render_lprincpt',
+              'render_princpt')
 
 
 @pytest.fixture(autouse=True)
@@ -40,9 +50,16 @@ def _randomise_bn(model: nn.Module, seed: int = 0) -> None:
                 m.bias.copy_(torch.randn(c, generator=g) * 0.2)
 
 
-def _tiny_model(mano_dir, seed=0):
+def _tiny_model(mano_dir, seed=0, first_conv_impl='factorised',
+                backbone_width=8):
     torch.manual_seed(seed)
-    model = MODELS.build(tiny_model_cfg(mano_dir, 'factorised'))
+    cfg = tiny_model_cfg(mano_dir, first_conv_impl)
+    if backbone_width != 8:  # body and hand ResNet-18 of another width
+        for key in ('detect_net', 'hand_roi'):
+            cfg[key]['backbone'] = tiny_resnet(18, backbone_width)
+        cfg['detect_net']['head']['in_channels'] = 8 * backbone_width
+        cfg['shnet']['in_channels'] = 8 * backbone_width
+    model = MODELS.build(cfg)
     model.init_weights()
     _randomise_bn(model, seed)
     g = torch.Generator().manual_seed(seed + 1)
@@ -55,6 +72,12 @@ def _tiny_model(mano_dir, seed=0):
             mlp[2].bias.copy_(torch.tensor([8.0, 8.0]))
         pos = model.shnet.hand_position_net.conv[0].weight
         pos.copy_(torch.randn(pos.shape, generator=g) * 0.3)
+        # TransNet: a first conv and fc giving rel_trans ~ 0.1 m that varies
+        # with the joints (as a trained one), so rounding shows in metres
+        tconv = model.trans_net.conv[0].weight
+        tconv.copy_(torch.randn(tconv.shape, generator=g) * 0.01)
+        fc = model.trans_net.fc[0].weight
+        fc.copy_(torch.randn(fc.shape, generator=g) * 0.02)
     return model.eval()
 
 
@@ -116,7 +139,8 @@ def test_bn_after_relu_not_folded():
 
 
 def test_every_interwild_bn_folded(synthetic_mano_dir):
-    model = optimize_for_inference(_tiny_model(synthetic_mano_dir))
+    model = optimize_for_inference(_tiny_model(synthetic_mano_dir),
+                                   'approximate')
     assert remaining_batchnorms(model) == []
     # the two irregular places: DetectNet deconvs, SHNet rotation branch
     assert isinstance(model.detect_net.head.deconv[1], nn.Identity)
@@ -127,11 +151,11 @@ def test_every_interwild_bn_folded(synthetic_mano_dir):
 
 
 @pytest.mark.parametrize('options', [
-    dict(fold_bn=True),
-    dict(fold_bn=True, channels_last=True, max_batch=1),
-    dict(fold_bn=False, channels_last=True),
+    dict(speed='approximate'),
+    dict(speed='approximate', max_batch=1),
+    dict(speed='approximate', max_batch=None),
 ])
-def test_optimized_interwild_parity(synthetic_mano_dir, options):
+def test_approximate_interwild_parity(synthetic_mano_dir, options):
     plain = _tiny_model(synthetic_mano_dir)
     fast = optimize_for_inference(_tiny_model(synthetic_mano_dir), **options)
     x = torch.rand(3, 3, 512, 384, generator=torch.Generator().manual_seed(5))
@@ -172,3 +196,112 @@ def test_chunked_forward_tuple_and_dict_outputs():
     x = torch.arange(12.).reshape(4, 3)
     (a, ), d = ChunkedForward(Two(), 3)(x)
     assert torch.equal(a, x * 2) and torch.equal(d['s'], x.sum(dim=1))
+
+
+def _sensitive_model(mano_dir, first_conv_impl, backbone_width=64):
+    """:func:`_tiny_model` whose hand boxes move with the image content:
+    DetectNet's deconvolutions get He-scaled weights and a strong centre
+    conv (the default 1e-3 init makes every centre the grid centre). The
+    backbones have the standard ResNet width by default (see
+    test_micro_batches_of_narrow_backbones)."""
+    model = _tiny_model(mano_dir, first_conv_impl=first_conv_impl,
+                        backbone_width=backbone_width)
+    g = torch.Generator().manual_seed(11)
+    with torch.no_grad():
+        head = model.detect_net.head
+        for mod in head.deconv:
+            if isinstance(mod, nn.ConvTranspose2d):
+                std = (2.0 / (mod.weight.shape[0] * 4))**0.5
+                mod.weight.copy_(torch.randn(mod.weight.shape, generator=g) *
+                                 std)
+        w = head.bbox_center[0].weight
+        w.copy_(torch.randn(w.shape, generator=g) * 3.0)
+    return model
+
+
+def real_inputs(n):
+    """``(n, 3, 512, 384)`` RGB [0, 1] from the fixture photos (random noise
+    would give the same boxes for every row)."""
+    root = Path(__file__).resolve().parents[1] / 'data'
+    paths = sorted(root.glob('interhand2.6m/*.jpg')) + sorted(
+        root.glob('coco_wholebody/*.jpg'))
+    imgs = []
+    for p in paths[:n]:
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)[:, :, ::-1]
+        img = cv2.resize(img, (384, 512), interpolation=cv2.INTER_LINEAR)
+        imgs.append(torch.from_numpy(img.copy()).permute(2, 0, 1) / 255.0)
+    assert len(imgs) == n
+    return torch.stack(imgs).float()
+
+
+def _assert_exact(ref, out):
+    """Every ``mode='tensor'`` output within 1e-6 (1e-4 for pixels)."""
+    assert set(ref) == set(out)
+    for key in ref:
+        a, b = ref[key].double(), out[key].double()
+        tol = EXACT_TOL_PX if key in PIXEL_KEYS else EXACT_TOL
+        if key.endswith('joint_img'):  # x, y in pixels, z in bins
+            xy = (a[..., :2] - b[..., :2]).abs().max().item()
+            assert xy <= EXACT_TOL_PX, f'{key} xy: {xy}'
+            a, b = a[..., 2:], b[..., 2:]
+        diff = (a - b).abs().max().item()
+        assert diff <= tol, f'{key}: max |diff| {diff} > {tol}'
+
+
+def test_exact_speed_matches_plain_model(synthetic_mano_dir):
+    """Factorised TransNet + micro-batches (5 rows in chunks of 2, 2, 1) +
+    inference_mode vs the plain (dense TransNet, whole batch, no_grad)
+    model: every output within 1e-6 m (1e-4 px)."""
+    plain = _sensitive_model(synthetic_mano_dir, 'dense')
+    fast = optimize_for_inference(
+        _sensitive_model(synthetic_mano_dir, 'dense'), 'exact', max_batch=2)
+    assert fast.trans_net.first_conv_impl == 'factorised'
+    assert isinstance(fast.detect_net.backbone, ChunkedForward)
+    assert isinstance(fast.hand_roi.backbone, ChunkedForward)
+    assert len(remaining_batchnorms(fast)) == len(remaining_batchnorms(plain))
+    x = real_inputs(5)
+    with inference_context('none'):
+        ref = plain(x)
+    with inference_context('exact'):
+        assert torch.is_inference_mode_enabled()
+        out = fast(x)
+    # a non-trivial model: boxes of several pixels at different places,
+    # joints spread over the grid, rel_trans ~ 0.1 m varying with the input
+    w = ref['rhand_bbox'][:, 2] - ref['rhand_bbox'][:, 0]
+    assert (w > 4).all() and ref['rhand_bbox'][:, 0].std() > 0.5
+    assert ref['rjoint_img'][..., 0].std() > 1
+    assert ref['rel_trans'].abs().max() > 0.05
+    assert ref['rel_trans'].std(dim=0).min() > 1e-3
+    _assert_exact(ref, out)
+
+
+def test_speed_modes_and_errors(synthetic_mano_dir):
+    plain = optimize_for_inference(
+        _tiny_model(synthetic_mano_dir, first_conv_impl='dense'), 'none')
+    assert plain.trans_net.first_conv_impl == 'dense'
+    assert not isinstance(plain.hand_roi.backbone, ChunkedForward)
+    assert any(p.requires_grad for p in plain.parameters())
+    with pytest.raises(ValueError, match='speed'):
+        optimize_for_inference(plain, 'fast')
+    with pytest.raises(ValueError, match='approximate'):
+        optimize_for_inference(plain, 'exact', compile=True)
+    with pytest.raises(ValueError, match='max_batch'):
+        optimize_for_inference(plain, 'exact', max_batch=0)
+    with pytest.raises(ValueError, match='speed'):
+        inference_context('fast')
+    with inference_context('none'):
+        assert not torch.is_inference_mode_enabled()
+        assert not torch.is_grad_enabled()
+
+
+def test_chunked_forward_is_transparent_in_state_dicts():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).eval()
+    plain_keys = list(nn.Sequential(net).state_dict())
+    wrapped = nn.Sequential(ChunkedForward(net, 2))
+    assert list(wrapped.state_dict()) == plain_keys
+    other = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    wrapped_other = nn.Sequential(ChunkedForward(other, 2))
+    wrapped_other.load_state_dict(wrapped.state_dict())
+    assert torch.equal(other[0].weight, net[0].weight)
+    assert torch.equal(other[1].running_var, net[1].running_var)
