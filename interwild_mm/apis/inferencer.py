@@ -300,7 +300,7 @@ class InterWildInferencer(BaseInferencer):
             within 1e-6 m / 1e-4 px of the plain model), ``'approximate'``
             (also BatchNorm folding and channels-last; changes the float
             rounding) or ``'none'`` (the plain model); see
-            :func:`~interwild_mm.models.utils.inference_opt.optimize_for_inference`.
+            :mod:`interwild_mm.models.utils.inference_opt`.
         mano_dir (str, optional): MANO folder; overrides the config. Else the
             config's value, env ``INTERWILD_MANO_DIR``, then ``data/mano``.
         placement (str): ``'fit'`` (least-squares translation over all joints,
