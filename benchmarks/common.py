@@ -39,7 +39,8 @@ def machine_info() -> Dict:
         torch=torch.__version__,
         torch_threads=torch.get_num_threads(),
         cpu_count=os.cpu_count(),
-        gpu='none (CPU only; no accelerator lent to this task)',
+        cuda_available=torch.cuda.is_available(),
+        device='cpu (the benchmarks run on the CPU)',
     )
     for mod in ('mmcv', 'mmengine', 'mmdet', 'mmpose', 'numpy', 'smplx'):
         try:
@@ -135,6 +136,34 @@ def build_model(first_conv_impl: str = 'dense',
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     model.init_weights()
     _randomise_for_benchmark(model, seed)
+    return model.eval()
+
+
+def load_model(config: str, checkpoint: str,
+               mano_dir: Optional[str] = None,
+               first_conv_impl: Optional[str] = None) -> torch.nn.Module:
+    """An InterWild of ``config`` with the weights of ``checkpoint``.
+
+    Backbone ``init_cfg`` entries are dropped (no download), the checkpoint
+    must match the model exactly (``strict=True``). MANO: ``mano_dir`` or
+    the synthetic pair (meshes then differ from real MANO ones, the
+    network outputs do not depend on it).
+    """
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    import interwild_mm  # noqa: F401 (registers the modules)
+    from mmpose.registry import MODELS
+    init_default_scope('mmpose')
+    model_cfg = Config.fromfile(config).model.to_dict()
+    model_cfg['mano'] = dict(model_dir=str(mano_dir or synthetic_mano_dir()))
+    for key in ('detect_net', 'hand_roi', 'trans_net'):
+        model_cfg[key]['backbone']['init_cfg'] = None
+    if first_conv_impl is not None:
+        model_cfg['trans_net']['first_conv_impl'] = first_conv_impl
+    model = MODELS.build(model_cfg)
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
+                    logger='silent')
     return model.eval()
 
 

@@ -13,6 +13,11 @@ writes ``<name>.json`` (everything, with a ``conventions`` block),
 and ``<name>_overlay.png`` (meshes, boxes, skeletons at the original
 resolution). Existing outputs are never replaced unless ``--overwrite``.
 
+The person box (the whole image without a detector) is truncated to integers
+exactly like the official demo before the 384x512 patch is cut;
+``--float-body-box`` keeps it in float pixels (and then shrinks huge images
+with area averaging first).
+
 MANO files: ``--mano-dir``, else the config's ``model.mano.model_dir``, else
 ``$INTERWILD_MANO_DIR``, else ``data/mano``. Official InterWild snapshots
 must be converted first with ``tools/convert_official_checkpoint.py``.
@@ -72,9 +77,18 @@ def build_parser(description: str = __doc__) -> argparse.ArgumentParser:
     parser.add_argument('--placement', choices=('fit', 'scale'),
                         default='fit', help='how hands are placed in the '
                         'real camera (see interwild_mm/apis/placement.py)')
-    parser.add_argument('--official-int-box', action='store_true',
-                        help='truncate the body box to integers like the '
-                        'official demo')
+    parser.add_argument('--float-body-box', action='store_true',
+                        help='keep the person box in float pixels (and shrink '
+                        'huge images first) instead of truncating it to '
+                        'integers like the official demo (the default)')
+    parser.add_argument(
+        '--speed',
+        choices=('exact', 'approximate', 'none'),
+        default='exact',
+        help='inference speed-ups: exact (default; factorised TransNet, '
+        'backbone micro-batches, inference_mode; outputs within 1e-6 m of '
+        'the plain model), approximate (also BatchNorm folding and '
+        'channels-last; changes the float rounding), none (plain model)')
     parser.add_argument('--mano-dir', default=None,
                         help='folder with MANO_RIGHT.pkl and MANO_LEFT.pkl')
     parser.add_argument('--batch-size', type=int, default=1,
@@ -113,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
             det_cat_id=args.det_cat_id,
             bbox_thr=args.bbox_thr,
             hand_score_thr=args.hand_score_thr,
-            official_int_box=args.official_int_box,
+            body_box_mode='float' if args.float_body_box else 'official_int',
+            speed=args.speed,
             mano_dir=args.mano_dir,
             placement=args.placement)
         results = inferencer(

@@ -15,17 +15,27 @@ Pipeline per image (spec section 5, with the differences listed below):
 1. Persons: boxes from an optional mmdet detector (``det_config`` /
    ``det_checkpoint``, class ``det_cat_id``, score > ``bbox_thr``), else the
    whole image ``[0, 0, W, H]`` is one person.
-2. Body box: ``process_bbox`` (aspect 384/512, extension 1.25) on FLOAT
-   boxes. ``official_int_box=True`` reproduces the official demo's integer
-   truncation of the box (spec 5: ``w, h`` truncated, then
-   ``x = trunc(cx - w/2)``, ``y = trunc(cy - h/2)``).
+2. Body box: ``process_bbox`` (aspect 384/512, extension 1.25). By default
+   (``body_box_mode='official_int'``) the box is truncated to integers
+   exactly like the official demo (``docs/official_conventions.md`` §5: the
+   person box to ints, then ``w, h`` truncated, ``x = trunc(cx - w/2)``,
+   ``y = trunc(cy - h/2)``; a 384x512 image gives ``[-48, -63, 479, 638]``).
+   ``body_box_mode='float'`` keeps the float box (``[-48.03125, -63.875,
+   479.0625, 638.75]`` for that image).
 3. Patch: ``generate_patch_image`` to 384x512, RGB, /255; ``bb2img_trans``
-   (patch -> original px) in the metainfo. Images whose body box is more than
-   2x larger than the patch are first shrunk with area averaging (less
-   aliasing, bounded time/memory for e.g. 6000x4000 photos); the shrink is
-   folded into ``bb2img_trans`` so every output stays in original pixels.
-   Not applied with ``official_int_box=True``.
-4. ``InterWild.predict`` (``pred_instances`` contract of the project brief).
+   (patch -> original px) in the metainfo. In ``'float'`` mode only, images
+   whose body box is more than 2x larger than the patch are first shrunk
+   with area averaging (less aliasing, bounded time/memory for e.g.
+   6000x4000 photos); the shrink is folded into ``bb2img_trans`` so every
+   output stays in original pixels. The official mode warps the original
+   image directly, as the official demo does.
+4. ``InterWild.predict`` (``pred_instances`` contract of the project brief),
+   by default with the *exact* inference speed-ups (``speed='exact'``: the
+   factorised TransNet first convolution, backbone micro-batches,
+   ``torch.inference_mode``; outputs within 1e-6 m / 1e-4 px of the plain
+   model); ``speed='approximate'`` adds BatchNorm folding and channels-last
+   weights (faster, changes the float rounding), ``speed='none'`` runs the
+   plain model. See :mod:`interwild_mm.models.utils.inference_opt`.
 5. A hand whose box confidence (DetectNet softmax value at the predicted
    centre, see ``hand_score_thr``) is below ``hand_score_thr`` is reported
    ``present: false`` without MANO/mesh.
@@ -41,6 +51,7 @@ Pipeline per image (spec section 5, with the differences listed below):
 import copy
 import glob
 import json
+import math
 import os
 import os.path as osp
 import warnings
@@ -55,9 +66,12 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
 
-from interwild_mm.geometry.bbox import process_bbox
+from interwild_mm.geometry.bbox import process_bbox, sanitize_bbox
 from interwild_mm.geometry.patch import generate_patch_image
 from interwild_mm.mano.constants import SH_JOINT_NAMES, SH_SKELETON
+from interwild_mm.models.utils.inference_opt import (SPEED_MODES,
+                                                     inference_context,
+                                                     optimize_for_inference)
 from .inputs import (InferenceSummary, InputError, InputItem, collect_inputs,
                      iter_video_frames, read_image, to_bgr_uint8, video_info)
 from .one_euro import ManoOneEuroSmoother
@@ -74,6 +88,8 @@ except Exception:  # pragma: no cover - mmpose missing
 __all__ = ['InterWildInferencer', 'CONVENTIONS']
 
 INPUT_SIZE_WH = (384, 512)
+#: body-box handling (see :class:`InterWildInferencer`)
+BODY_BOX_MODES = ('official_int', 'float')
 HANDS = ('right', 'left')
 PREFIX = {'right': 'r', 'left': 'l'}
 #: overlay colours, BGR: right magenta boxes / red-ish mesh, left green.
@@ -149,24 +165,47 @@ def _to_jsonable(obj: Any, ndigits: int = 6) -> Any:
     return obj
 
 
-def official_int_box(box_xywh: np.ndarray) -> np.ndarray:
-    """Reproduce the official demo's integer truncation of the body box.
+def official_int_box(box_xyxy: Sequence[float], img_w: int, img_h: int,
+                     extend: float = 1.25,
+                     aspect: float = INPUT_SIZE_WH[0] / INPUT_SIZE_WH[1]
+                     ) -> Optional[np.ndarray]:
+    """The official demo's body box, integer truncation included.
 
-    The official demo writes the float results of ``process_bbox`` into an
-    int64 array (C truncation toward zero): ``w, h`` first, then
-    ``x = trunc(cx - w_int / 2)``, ``y = trunc(cy - h_int / 2)`` (spec 5).
+    The official demo hands Python ints to ``sanitize_bbox``, which then
+    returns an int64 array, and ``process_bbox`` writes its float results
+    into that array (C truncation toward zero) in this order
+    (``docs/official_conventions.md`` §5): ``w, h`` first, then
+    ``x = trunc(cx - w_int / 2)``, ``y = trunc(cy - h_int / 2)`` with the
+    centre ``cx = x0 + w0 / 2`` of the sanitised box. Reproduced here in
+    float64 from the integer box (a float box rebuilt from the processed
+    float32 box can land on the other side of an integer).
 
     Args:
-        box_xywh (np.ndarray): ``(4,)`` float box from ``process_bbox``.
+        box_xyxy: person box; each coordinate is truncated toward zero
+            first (the official demo passes integers).
+        img_w (int): image width.
+        img_h (int): image height.
+        extend (float): size multiplier (1.25 in the demo).
+        aspect (float): target ``w/h`` (384/512).
 
     Returns:
-        np.ndarray: ``(4,)`` float32 box holding integer values.
+        np.ndarray | None: ``(4,)`` float32 xywh box holding integers, or
+        None if sanitising rejects the box.
     """
-    x, y, w, h = np.asarray(box_xywh, dtype=np.float64)
-    cx, cy = x + w / 2.0, y + h / 2.0
-    wi, hi = np.trunc(w), np.trunc(h)
-    return np.array([np.trunc(cx - wi / 2.0), np.trunc(cy - hi / 2.0), wi, hi],
-                    dtype=np.float32)
+    x1, y1, x2, y2 = (int(v) for v in box_xyxy)
+    box = sanitize_bbox([x1, y1, x2 - x1, y2 - y1], img_w, img_h)
+    if box is None:
+        return None
+    x, y, w, h = (int(v) for v in box)
+    cx, cy = x + w / 2., y + h / 2.
+    wf, hf = float(w), float(h)
+    if wf > aspect * hf:
+        hf = wf / aspect
+    elif wf < aspect * hf:
+        wf = hf * aspect
+    wi, hi = math.trunc(wf * extend), math.trunc(hf * extend)
+    return np.array([math.trunc(cx - wi / 2.), math.trunc(cy - hi / 2.), wi,
+                     hi], dtype=np.float32)
 
 
 def _find_mano_dirs(node: Any, path: str = '') -> List[Tuple[str, Any]]:
@@ -252,8 +291,16 @@ class InterWildInferencer(BaseInferencer):
             range (0, 1], ~3e-4 for a flat heatmap) for a hand to be
             reported present. 0 reproduces the official demo (never absent).
             Defaults to 0.05.
-        official_int_box (bool): truncate the body box to integers like the
-            official demo (spec 5). Defaults to False (float boxes).
+        body_box_mode (str): ``'official_int'`` (default) truncates the
+            person box to integers exactly like the official demo
+            (``docs/official_conventions.md`` §5); ``'float'`` keeps float
+            boxes and shrinks huge images before cutting the patch (see the
+            module docstring).
+        speed (str): inference speed-ups, ``'exact'`` (default: outputs
+            within 1e-6 m / 1e-4 px of the plain model), ``'approximate'``
+            (also BatchNorm folding and channels-last; changes the float
+            rounding) or ``'none'`` (the plain model); see
+            :mod:`interwild_mm.models.utils.inference_opt`.
         mano_dir (str, optional): MANO folder; overrides the config. Else the
             config's value, env ``INTERWILD_MANO_DIR``, then ``data/mano``.
         placement (str): ``'fit'`` (least-squares translation over all joints,
@@ -281,7 +328,8 @@ class InterWildInferencer(BaseInferencer):
                  det_cat_id: int = 0,
                  bbox_thr: float = 0.5,
                  hand_score_thr: float = 0.05,
-                 official_int_box: bool = False,
+                 body_box_mode: str = 'official_int',
+                 speed: str = 'exact',
                  mano_dir: Optional[str] = None,
                  placement: str = 'fit',
                  two_hand_mode: str = 'auto',
@@ -289,6 +337,12 @@ class InterWildInferencer(BaseInferencer):
         if placement not in ('fit', 'scale'):
             raise ValueError(
                 f"placement must be 'fit' or 'scale', got {placement!r}.")
+        if body_box_mode not in BODY_BOX_MODES:
+            raise ValueError(f'body_box_mode must be one of {BODY_BOX_MODES}'
+                             f', got {body_box_mode!r}.')
+        if speed not in SPEED_MODES:
+            raise ValueError(f'speed must be one of {SPEED_MODES}, got '
+                             f'{speed!r}.')
         if two_hand_mode not in ('auto', 'always', 'never'):
             raise ValueError("two_hand_mode must be 'auto', 'always' or "
                              f"'never', got {two_hand_mode!r}.")
@@ -316,7 +370,8 @@ class InterWildInferencer(BaseInferencer):
         if device is None:
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.hand_score_thr = float(hand_score_thr)
-        self.official_int_box = bool(official_int_box)
+        self.body_box_mode = body_box_mode
+        self.speed = speed
         self.placement = placement
         self.two_hand_mode = two_hand_mode
         self.bbox_thr = float(bbox_thr)
@@ -364,7 +419,9 @@ class InterWildInferencer(BaseInferencer):
             self._load_checkpoint(model, weights)
         model.to(device)
         model.eval()
-        return model
+        # speed-ups after loading: BN folding / micro-batch wrappers change
+        # the module tree the checkpoint keys refer to
+        return optimize_for_inference(model, speed=self.speed)
 
     @staticmethod
     def _mano_prefixes(model: torch.nn.Module) -> List[str]:
@@ -510,18 +567,18 @@ class InterWildInferencer(BaseInferencer):
         """
         h, w = img.shape[:2]
         x1, y1, x2, y2 = [float(v) for v in box_xyxy]
-        if self.official_int_box:
-            x1, y1, x2, y2 = (int(x1), int(y1), int(x2), int(y2))
-        box = process_bbox([x1, y1, x2 - x1, y2 - y1], w, h, extend=1.25)
+        official = self.body_box_mode == 'official_int'
+        if official:
+            box = official_int_box([x1, y1, x2, y2], w, h, extend=1.25)
+        else:
+            box = process_bbox([x1, y1, x2 - x1, y2 - y1], w, h, extend=1.25)
         if box is None:
             return None
         box = np.asarray(box, dtype=np.float64)
-        if self.official_int_box:
-            box = official_int_box(box).astype(np.float64)
         src, src_box = img, box
         shrink = min(box[2] / INPUT_SIZE_WH[0], box[3] / INPUT_SIZE_WH[1])
         sx = sy = 1.0
-        if shrink > 2.0 and not self.official_int_box:
+        if shrink > 2.0 and not official:
             new_w = max(2, int(round(w / shrink)))
             new_h = max(2, int(round(h / shrink)))
             src = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_AREA)
@@ -576,13 +633,15 @@ class InterWildInferencer(BaseInferencer):
                 samples.append(ds)
             yield batch, samples, chunk
 
-    @torch.no_grad()
     def forward(self, inputs: torch.Tensor, data_samples: list,
                 **kwargs) -> list:
-        """Run ``InterWild.predict`` on a batch (inputs RGB in [0, 1])."""
+        """Run ``InterWild.predict`` on a batch (inputs RGB in [0, 1]),
+        under ``torch.inference_mode`` (``torch.no_grad`` if
+        ``speed='none'``)."""
         param = next(self.model.parameters())
         inputs = inputs.to(device=param.device, dtype=param.dtype)
-        return self.model(inputs, data_samples, mode='predict')
+        with inference_context(self.speed):
+            return self.model(inputs, data_samples, mode='predict')
 
     # ------------------------------------------------------------------
     # post-processing

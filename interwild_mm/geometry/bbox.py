@@ -1,21 +1,18 @@
 # Copyright (c) interwild_mm contributors.
-"""Bounding-box helpers (spec sections 1.4 and 3.1).
+"""Bounding-box helpers (``docs/official_conventions.md`` §1.4, §3.1).
 
 Conventions: ``xyxy`` boxes are ``(x1, y1, x2, y2)``, ``xywh`` boxes are
 ``(x1, y1, w, h)``; image pixels have their centres at integer positions.
 Functions taking tensors are batched over any leading dimensions and keep the
 input's device and dtype.
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
 ArrayLike = Union[np.ndarray, Tensor]
-
-# Body heatmap grid (W, H) = (48, 64) and body-input image (W, H) = (192, 256).
-BODY_HM_TO_INPUT_SCALE: Tuple[float, float] = (192.0 / 48.0, 256.0 / 64.0)
 
 
 def xywh_to_xyxy(boxes: ArrayLike) -> ArrayLike:
@@ -66,40 +63,71 @@ def set_aspect_ratio(boxes_xyxy: Tensor, aspect: float) -> Tensor:
     return torch.cat([center - half, center + half], dim=-1)
 
 
-def restore_bbox(center: Tensor,
-                 size: Tensor,
-                 aspect_ratio: Optional[float],
-                 extension: float,
-                 scale: Sequence[float] = BODY_HM_TO_INPUT_SCALE) -> Tensor:
-    """Turn DetectNet centre/size outputs into an xyxy box (spec 1.4).
+def restore_bbox(center: Tensor, size: Tensor,
+                 aspect_ratio: Optional[float], extension: float,
+                 grid_size: Sequence[int],
+                 input_size: Sequence[int]) -> Tensor:
+    """Turn DetectNet centre/size outputs into an xyxy box.
 
-    1. ``[c - s/2, c + s/2]`` in 48x64 heatmap units, scaled by ``scale``
-       (default x4, x4) into the 192x256 body-input pixel space;
-    2. if ``aspect_ratio`` is given, the shorter side is enlarged about the
-       centre so that ``w/h = aspect_ratio``;
-    3. ``w`` and ``h`` are multiplied by ``extension`` about the centre.
+    Reproduces the official float32 operation sequence
+    (``docs/official_conventions.md`` §1.4), not an algebraically equal
+    rearrangement, so converted official weights give the official boxes bit
+    for bit:
+
+    1. corners ``c - s/2``, ``c + s/2`` in grid units; x scaled as
+       ``x / W_grid * W_in``, y as ``y / H_grid * H_in`` (body-input pixels);
+    2. xywh with ``w = x2 - x1``, centre ``x1 + w/2``;
+    3. if ``aspect_ratio`` is given: ``h = w / a`` where ``w > a·h``,
+       ``w = h · a`` where ``w < a·h``;
+    4. ``w, h`` times ``extension``, ``x1 = cx - w/2``, ``x2 = w + x1``
+       (same for y).
+
+    Scalars enter as Python numbers, as in the official code (on CUDA a
+    division by a Python scalar is a multiplication by its reciprocal; a
+    tensor divisor would round differently there).
 
     Args:
-        center (Tensor): ``(..., 2)`` box centres (x, y), heatmap units.
-        size (Tensor): ``(..., 2)`` box sizes (w, h), heatmap units.
+        center (Tensor): ``(..., 2)`` box centres (x, y), grid units.
+        size (Tensor): ``(..., 2)`` box sizes (w, h), grid units.
         aspect_ratio (float, optional): target ``w/h`` or ``None``.
         extension (float): size multiplier.
-        scale (Sequence[float]): (sx, sy) heatmap-unit -> pixel factors.
+        grid_size (Sequence[int]): ``(H, W)`` of the grid of ``center`` and
+            ``size`` (the body heatmap, ``(64, 48)`` in InterWild).
+        input_size (Sequence[int]): ``(H, W)`` of the pixel space of the
+            result (the body input, ``(256, 192)`` in InterWild).
 
     Returns:
-        Tensor: ``(..., 4)`` xyxy boxes in body-input pixels.
+        Tensor: ``(..., 4)`` xyxy boxes in ``input_size`` pixels.
     """
     _check_last_dim(center, 2, 'center')
     _check_last_dim(size, 2, 'size')
-    s = center.new_tensor([float(scale[0]), float(scale[1])])
-    c = center * s
-    wh = size * s
-    box = torch.cat([c - wh / 2, c + wh / 2], dim=-1)
+    if len(grid_size) != 2 or len(input_size) != 2:
+        raise ValueError(f'grid_size and input_size must be (H, W), got '
+                         f'{tuple(grid_size)} and {tuple(input_size)}.')
+    if aspect_ratio is not None and aspect_ratio <= 0:
+        raise ValueError(f'aspect_ratio must be > 0 or None, got '
+                         f'{aspect_ratio}.')
+    grid_h, grid_w = grid_size
+    in_h, in_w = input_size
+    half = size / 2.
+    x1 = (center[..., 0] - half[..., 0]) / grid_w * in_w
+    y1 = (center[..., 1] - half[..., 1]) / grid_h * in_h
+    x2 = (center[..., 0] + half[..., 0]) / grid_w * in_w
+    y2 = (center[..., 1] + half[..., 1]) / grid_h * in_h
+    w = x2 - x1
+    h = y2 - y1
+    cx = x1 + w / 2.
+    cy = y1 + h / 2.
     if aspect_ratio is not None:
-        box = set_aspect_ratio(box, aspect_ratio)
-    c = (box[..., :2] + box[..., 2:]) / 2
-    wh = (box[..., 2:] - box[..., :2]) * extension
-    return torch.cat([c - wh / 2, c + wh / 2], dim=-1)
+        wider = w > aspect_ratio * h
+        taller = w < aspect_ratio * h
+        h = torch.where(wider, w / aspect_ratio, h)
+        w = torch.where(taller, h * aspect_ratio, w)
+    w = w * extension
+    h = h * extension
+    x1 = cx - w / 2.
+    y1 = cy - h / 2.
+    return torch.stack([x1, y1, w + x1, h + y1], dim=-1)
 
 
 def sanitize_bbox(bbox_xywh: Sequence[float], img_w: int,

@@ -1,9 +1,26 @@
 # Copyright (c) interwild_mm contributors.
-"""Box-to-crop affines and differentiable image warping (spec 1.5, 1.10).
+"""Box-to-crop affines and differentiable image warping
+(``docs/official_conventions.md`` §1.5, §1.10).
 
 Matrices map SOURCE pixels to DESTINATION pixels (pixel centres at integer
 positions). Everything is batched torch and keeps the input device/dtype.
+
+Two builders of the same image -> crop affine exist on purpose, because the
+official code computes it in two float32 operation orders that we reproduce
+bit for bit:
+
+* :func:`crop_affine_composed` - the hand crops of HandRoI (§1.5): composed
+  like kornia 0.6's ``get_affine_matrix2d`` from 3x3 shift / rotation /
+  scale matrices with batched matmuls;
+* :func:`crop_affine` - the closed form used by TransNet's image -> 64-grid
+  mapping (§1.10 step 3).
+
+The kornia-0.6 operation orders are written out here instead of importing
+kornia: kornia 0.6 is an old release that the run-time code would otherwise
+pin for three small functions, and nothing else of it is needed at run time
+(the tests compare against kornia 0.6.12 when it is installed).
 """
+import math
 from typing import Sequence
 
 import torch
@@ -11,8 +28,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
-    'crop_affine', 'warp_affine', 'transform_points', 'invert_affine',
-    'to_homogeneous_matrix'
+    'crop_affine', 'crop_affine_composed', 'compose_affine2d', 'warp_affine',
+    'transform_points', 'invert_affine', 'to_homogeneous_matrix'
 ]
 
 
@@ -36,7 +53,13 @@ def to_homogeneous_matrix(mat: Tensor) -> Tensor:
 
 
 def invert_affine(mat: Tensor) -> Tensor:
-    """Invert ``(..., 2, 3)`` affines via ``torch.linalg.inv`` of the 3x3 form.
+    """Invert affines: top 2x3 of ``torch.linalg.inv`` of the 3x3 form.
+
+    This is how the official code gets ``hand2orig`` from the 3x3 crop
+    affine (§1.5).
+
+    Args:
+        mat (Tensor): ``(..., 2, 3)`` or ``(..., 3, 3)`` affines.
 
     Returns:
         Tensor: ``(..., 2, 3)`` inverse affines.
@@ -44,14 +67,23 @@ def invert_affine(mat: Tensor) -> Tensor:
     return torch.linalg.inv(to_homogeneous_matrix(mat))[..., :2, :]
 
 
+def _check_boxes(boxes_xyxy: Tensor, batched: bool = False) -> None:
+    bad_dim = boxes_xyxy.dim() != 2 if batched else boxes_xyxy.dim() < 1
+    if bad_dim or boxes_xyxy.shape[-1] != 4:
+        raise ValueError(f'boxes_xyxy must be (N, 4), got '
+                         f'{tuple(boxes_xyxy.shape)}.')
+
+
 def crop_affine(boxes_xyxy: Tensor, out_size: Sequence[int] = (256, 256),
                 eps: float = 1e-8) -> Tensor:
-    """Affine taking image pixels into the crop of each box (spec 1.5).
+    """Closed-form affine taking image pixels into the crop of each box.
 
     ``x' = (x - cx) * W / (x2 - x1 + eps) + W/2`` and
     ``y' = (y - cy) * H / (y2 - y1 + eps) + H/2`` with ``(cx, cy)`` the box
-    centre, so the box centre maps to pixel ``(W/2, H/2)`` (128 for a 256
-    crop, not 127.5).
+    centre, so the box centre maps to pixel ``(W/2, H/2)``. This is the
+    arithmetic of TransNet's image -> 64-grid mapping
+    (``docs/official_conventions.md`` §1.10 step 3); the hand crops use
+    :func:`crop_affine_composed` (same map, other float32 rounding).
 
     Args:
         boxes_xyxy (Tensor): ``(N, 4)`` boxes in source pixels.
@@ -61,9 +93,7 @@ def crop_affine(boxes_xyxy: Tensor, out_size: Sequence[int] = (256, 256),
     Returns:
         Tensor: ``(N, 3, 3)`` image -> crop matrices.
     """
-    if boxes_xyxy.dim() < 1 or boxes_xyxy.shape[-1] != 4:
-        raise ValueError(f'boxes_xyxy must be (N, 4), got '
-                         f'{tuple(boxes_xyxy.shape)}.')
+    _check_boxes(boxes_xyxy)
     out_h, out_w = float(out_size[0]), float(out_size[1])
     x1, y1, x2, y2 = boxes_xyxy.unbind(-1)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
@@ -79,26 +109,116 @@ def crop_affine(boxes_xyxy: Tensor, out_size: Sequence[int] = (256, 256),
     return torch.stack(rows, dim=-2)
 
 
+def _eye3(ref: Tensor) -> Tensor:
+    """``(N, 3, 3)`` identities with ``ref``'s batch size, dtype, device."""
+    eye = torch.eye(3, dtype=ref.dtype, device=ref.device)
+    return eye[None].repeat(ref.shape[0], 1, 1)
+
+
+def compose_affine2d(translations: Tensor, center: Tensor, scale: Tensor,
+                     angle: Tensor) -> Tensor:
+    """3x3 affines composed in kornia 0.6's ``get_affine_matrix2d`` order.
+
+    ``A = shift(c) @ rot(-angle) @ diag(sx, sy, 1) @ shift(-c)`` evaluated
+    left to right with batched matmuls, then ``translations`` added to the
+    last column of its top two rows (§1.5). ``rot(t)`` is
+    ``[[cos t, sin t], [-sin t, cos t]]`` with ``t`` in degrees converted
+    with a float32 ``pi``, so a positive ``angle`` turns +x towards +y.
+
+    Args:
+        translations (Tensor): ``(N, 2)`` added translation (pixels).
+        center (Tensor): ``(N, 2)`` rotation/scaling centre (pixels).
+        scale (Tensor): ``(N, 2)`` scale factors ``(sx, sy)``.
+        angle (Tensor): ``(N,)`` rotation angles in degrees.
+
+    Returns:
+        Tensor: ``(N, 3, 3)`` affines (last row ``[0, 0, 1]``).
+    """
+    for name, t, shape in (('translations', translations, 2),
+                           ('center', center, 2), ('scale', scale, 2)):
+        if t.dim() != 2 or t.shape[1] != shape:
+            raise ValueError(f'{name} must be (N, 2), got {tuple(t.shape)}.')
+    if angle.dim() != 1 or not (angle.shape[0] == center.shape[0] ==
+                                scale.shape[0] == translations.shape[0]):
+        raise ValueError('angle must be (N,) with the batch size of center, '
+                         f'scale and translations; got {tuple(angle.shape)}.')
+    shift = _eye3(center)
+    shift[:, :2, 2] = center
+    shift_inv = _eye3(center)
+    shift_inv[:, :2, 2] = -center
+    scale_m = _eye3(center)
+    scale_m[:, 0, 0] *= scale[:, 0]
+    scale_m[:, 1, 1] *= scale[:, 1]
+    pi = torch.tensor(math.pi, dtype=torch.float32).to(angle)
+    rad = -angle * pi / 180.0
+    cos, sin = torch.cos(rad), torch.sin(rad)
+    rot = _eye3(center)
+    rot[:, :2, :2] = torch.stack([cos, sin, -sin, cos], dim=-1).view(-1, 2, 2)
+    affine = (shift @ rot @ scale_m @ shift_inv)[:, :2, :]
+    affine[..., 2] += translations
+    return to_homogeneous_matrix(affine)
+
+
+def crop_affine_composed(boxes_xyxy: Tensor,
+                         out_size: Sequence[int] = (256, 256),
+                         eps: float = 1e-8) -> Tensor:
+    """Image -> crop affine of the hand crops, in the official float32 order.
+
+    ``w = x2 - x1``, ``c = (x1 + x2) / 2``, scale
+    ``(W / (w + eps), H / (h + eps))``, translation ``(W/2, H/2) - c``,
+    angle 0, composed by :func:`compose_affine2d`
+    (``docs/official_conventions.md`` §1.5). The box centre maps to pixel
+    ``(W/2, H/2)`` (128 for a 256 crop, not 127.5).
+
+    Args:
+        boxes_xyxy (Tensor): ``(N, 4)`` boxes in source pixels.
+        out_size (Sequence[int]): crop size ``(H, W)``.
+        eps (float): added to the box width/height.
+
+    Returns:
+        Tensor: ``(N, 3, 3)`` image -> crop matrices.
+    """
+    _check_boxes(boxes_xyxy, batched=True)
+    out_h, out_w = int(out_size[0]), int(out_size[1])
+    x1, y1, x2, y2 = boxes_xyxy.unbind(-1)
+    w, h = x2 - x1, y2 - y1
+    center = torch.stack([(x1 + x2) / 2, (y1 + y2) / 2], dim=-1)
+    scale = torch.stack([out_w / (w + eps), out_h / (h + eps)], dim=-1)
+    translations = torch.stack(
+        [out_w / 2 - center[:, 0], out_h / 2 - center[:, 1]], dim=-1)
+    angle = torch.zeros_like(w)
+    return compose_affine2d(translations, center, scale, angle)
+
+
 def _pixel_to_unit(h: int, w: int, ref: Tensor) -> Tensor:
-    """3x3 matrix mapping pixels to [-1, 1] with ``2x/(W-1) - 1``."""
+    """``(1, 3, 3)`` pixel -> [-1, 1] matrix (``2x/(W-1) - 1``).
+
+    Built like kornia 0.6's ``normal_transform_pixel``: on the CPU with
+    0-dim tensor arithmetic in ``ref``'s dtype (``1 * 2.0 / (W - 1)``), then
+    moved to ``ref``'s device, so the float32 entries are the correctly
+    rounded quotients on every device. (kornia builds them in the default
+    dtype, float32, even for float64 inputs; here float64 inputs get float64
+    entries.)
+    """
     if h < 2 or w < 2:
         raise ValueError(f'align_corners=True warping needs images of at '
                          f'least 2x2 pixels, got H={h}, W={w}.')
-    m = torch.eye(3, dtype=ref.dtype, device=ref.device)
-    m[0, 0] = 2.0 / (w - 1)
-    m[1, 1] = 2.0 / (h - 1)
-    m[0, 2] = -1.0
-    m[1, 2] = -1.0
-    return m
+    m = torch.tensor([[1.0, 0.0, -1.0], [0.0, 1.0, -1.0], [0.0, 0.0, 1.0]],
+                     dtype=ref.dtype)
+    m[0, 0] = m[0, 0] * 2.0 / (w - 1.0)
+    m[1, 1] = m[1, 1] * 2.0 / (h - 1.0)
+    return m[None].to(ref.device)
 
 
 def warp_affine(img: Tensor, mat: Tensor,
                 out_size: Sequence[int]) -> Tensor:
-    """Warp images with source->destination pixel affines.
+    """Warp images with source->destination pixel affines (kornia 0.6 order).
 
-    Bilinear, zero padding, ``align_corners=True`` (pixel-centre convention,
-    normalisation ``2x/(W-1) - 1`` on both sides): the output pixel ``p``
-    reads the input at ``mat^-1 p``.
+    Bilinear, zero padding, ``align_corners=True`` (pixel-centre convention):
+    the output pixel ``p`` reads the input at ``mat^-1 p``. The sampling
+    grid is computed in kornia 0.6's ``warp_affine`` order (§1.5):
+    ``N_dst @ (M @ inv(N_src))`` with the pixel -> [-1, 1] matrices ``N``,
+    inverted, top 2x3 into ``F.affine_grid``, then ``F.grid_sample``.
 
     Args:
         img (Tensor): ``(N, C, H, W)`` images.
@@ -112,17 +232,16 @@ def warp_affine(img: Tensor, mat: Tensor,
     if img.dim() != 4:
         raise ValueError(f'img must be (N, C, H, W), got {tuple(img.shape)}.')
     m = to_homogeneous_matrix(mat).to(img.dtype)
-    if m.shape[0] != img.shape[0]:
+    if m.dim() != 3 or m.shape[0] != img.shape[0]:
         raise ValueError(f'need one matrix per image: img batch '
-                         f'{img.shape[0]}, mat batch {m.shape[0]}.')
+                         f'{img.shape[0]}, mat shape {tuple(mat.shape)}.')
     out_h, out_w = int(out_size[0]), int(out_size[1])
     src_norm = _pixel_to_unit(img.shape[2], img.shape[3], m)
     dst_norm = _pixel_to_unit(out_h, out_w, m)
-    # destination-normalised -> source-normalised
-    theta = src_norm @ torch.linalg.inv(m) @ torch.linalg.inv(dst_norm)
+    dst_norm_from_src_norm = dst_norm @ (m @ torch.linalg.inv(src_norm))
+    theta = torch.linalg.inv(dst_norm_from_src_norm)[:, :2, :]
     grid = F.affine_grid(
-        theta[:, :2, :], [img.shape[0], img.shape[1], out_h, out_w],
-        align_corners=True)
+        theta, [img.shape[0], img.shape[1], out_h, out_w], align_corners=True)
     return F.grid_sample(
         img, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
 

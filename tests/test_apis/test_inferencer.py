@@ -156,38 +156,64 @@ def test_empty_folder_and_missing_input(inferencer, tmp_path):
 
 
 def test_huge_image_is_shrunk_first(inferencer):
+    """Float body-box mode only (the official mode warps the original)."""
     img = cv2.resize(_synthetic_image(), (6000, 4000),
                      interpolation=cv2.INTER_NEAREST)
-    prep = inferencer.make_patch(img, np.array([0, 0, 6000, 4000.0]))
-    # the affine must equal the direct warp's (the shrink is folded in)
-    from interwild_mm.geometry.bbox import process_bbox
-    box = process_bbox([0, 0, 6000, 4000], 6000, 4000, extend=1.25)
-    _, img2bb, bb2img = generate_patch_image(img, box, 1.0, 0.0, False,
-                                             (384, 512))
-    np.testing.assert_allclose(prep['bb2img_trans'], bb2img, rtol=1e-4,
-                               atol=1e-2)
-    assert prep['patch'].shape == (3, 512, 384)
-    t0 = time.time()
-    res = list(inferencer([img], return_overlay=True))
-    assert time.time() - t0 < 60
-    assert res[0]['overlay'].shape == (4000, 6000, 3)
+    inferencer.body_box_mode = 'float'
+    try:
+        prep = inferencer.make_patch(img, np.array([0, 0, 6000, 4000.0]))
+        # the affine must equal the direct warp's (the shrink is folded in)
+        from interwild_mm.geometry.bbox import process_bbox
+        box = process_bbox([0, 0, 6000, 4000], 6000, 4000, extend=1.25)
+        _, img2bb, bb2img = generate_patch_image(img, box, 1.0, 0.0, False,
+                                                 (384, 512))
+        np.testing.assert_allclose(prep['bb2img_trans'], bb2img, rtol=1e-4,
+                                   atol=1e-2)
+        assert prep['patch'].shape == (3, 512, 384)
+        t0 = time.time()
+        res = list(inferencer([img], return_overlay=True))
+        assert time.time() - t0 < 60
+        assert res[0]['overlay'].shape == (4000, 6000, 3)
+    finally:
+        inferencer.body_box_mode = 'official_int'
 
 
-def test_official_int_box_patch(inferencer):
-    inferencer.official_int_box = True
+def test_default_body_box_is_the_official_integer_box(inferencer):
+    """384x512 image, whole-image person box (docs §5), derived by hand:
+    sanitised xywh (0, 0, 383, 511); centre (191.5, 255.5);
+    0.75 * 511 = 383.25 > 383 -> w = 383.25; x1.25: w = 479.0625 -> 479,
+    h = 638.75 -> 638; x = trunc(191.5 - 239.5) = -48,
+    y = trunc(255.5 - 319) = trunc(-63.5) = -63."""
+    assert inferencer.body_box_mode == 'official_int'
+    prep = inferencer.make_patch(
+        _synthetic_image(512, 384), np.array([0, 0, 384, 512.0]))
+    np.testing.assert_array_equal(prep['body_bbox_xywh'], [-48, -63, 479, 638])
+    # docs §5 affines of this box: 479/384 and 638/512 px per patch px
+    np.testing.assert_allclose(
+        prep['bb2img_trans'], [[479 / 384, 0, -48], [0, 638 / 512, -63]],
+        atol=1e-9)
+    np.testing.assert_allclose(
+        prep['img2bb_trans'], [[0.80167, 0, 38.480], [0, 0.80251, 50.558]],
+        atol=1e-3)
+
+
+def test_float_body_box_option(inferencer):
+    """'float' keeps the float box: 383.25 x 1.25 = 479.0625 wide,
+    511 x 1.25 = 638.75 high, about the centre (191.5, 255.5)."""
+    inferencer.body_box_mode = 'float'
     try:
         prep = inferencer.make_patch(
             _synthetic_image(512, 384), np.array([0, 0, 384, 512.0]))
     finally:
-        inferencer.official_int_box = False
-    np.testing.assert_array_equal(prep['body_bbox_xywh'], [-48, -63, 479, 638])
-    # spec 5 values
+        inferencer.body_box_mode = 'official_int'
     np.testing.assert_allclose(
-        prep['bb2img_trans'], [[1.24740, 0, -48], [0, 1.24609, -63]],
+        prep['body_bbox_xywh'],
+        [191.5 - 479.0625 / 2, 255.5 - 638.75 / 2, 479.0625, 638.75],
         atol=1e-5)
-    np.testing.assert_allclose(
-        prep['img2bb_trans'], [[0.80167, 0, 38.480], [0, 0.80251, 50.558]],
-        atol=1e-3)
+    from interwild_mm.apis import InterWildInferencer
+    with pytest.raises(ValueError, match='body_box_mode'):
+        InterWildInferencer(SMALL_CFG, None, device='cpu',
+                            body_box_mode='int')
 
 
 def _constructed_pred(inferencer, bb2img, rng):
@@ -234,7 +260,14 @@ def test_placed_joints_project_onto_2d_joints(inferencer):
     one). 'fit' spreads that residual over all joints.
     """
     img = np.zeros((480, 640, 3), np.uint8)
-    prep = inferencer.make_patch(img, np.array([0, 0, 640, 480.0]))
+    # float body box: its patch -> image map is isotropic, so the square
+    # hand crops stay square in the image, as _constructed_pred assumes (the
+    # official integer box scales x and y by 0.1 % different factors)
+    inferencer.body_box_mode = 'float'
+    try:
+        prep = inferencer.make_patch(img, np.array([0, 0, 640, 480.0]))
+    finally:
+        inferencer.body_box_mode = 'official_int'
     person = dict(body_bbox_xyxy=np.array([0, 0, 640, 480.0]),
                   body_bbox_score=None, **prep)
     pred = _constructed_pred(inferencer, prep['bb2img_trans'],
@@ -358,3 +391,51 @@ def test_checkpoint_roundtrip(inferencer, tmp_path, synthetic_mano_dir):
     a = list(inferencer([img]))[0]['persons'][0]['rel_trans']
     b = list(other([img]))[0]['persons'][0]['rel_trans']
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_default_speed_is_exact(inferencer):
+    """Exact speed-ups by default: factorised TransNet, micro-batched
+    backbones, BatchNorms kept, forward under torch.inference_mode."""
+    from interwild_mm.models.utils.inference_opt import (ChunkedForward,
+                                                         remaining_batchnorms)
+    model = inferencer.model
+    assert inferencer.speed == 'exact'
+    assert model.trans_net.first_conv_impl == 'factorised'
+    assert isinstance(model.detect_net.backbone, ChunkedForward)
+    assert isinstance(model.hand_roi.backbone, ChunkedForward)
+    assert remaining_batchnorms(model)
+    seen = []
+    hook = model.register_forward_pre_hook(
+        lambda mod, args: seen.append(torch.is_inference_mode_enabled()))
+    try:
+        res = list(inferencer([_synthetic_image()]))
+    finally:
+        hook.remove()
+    assert seen == [True] and len(res[0]['persons']) == 1
+
+
+@pytest.mark.parametrize('speed', ['none', 'approximate'])
+def test_speed_option(synthetic_mano_dir, speed):
+    import warnings
+    from interwild_mm.apis import InterWildInferencer
+    from interwild_mm.models.utils.inference_opt import (ChunkedForward,
+                                                         remaining_batchnorms)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        inf = InterWildInferencer(SMALL_CFG, None, device='cpu',
+                                  mano_dir=str(synthetic_mano_dir),
+                                  speed=speed, show_progress=False)
+    model = inf.model
+    chunked = isinstance(model.hand_roi.backbone, ChunkedForward)
+    assert chunked == (speed == 'approximate')
+    assert (remaining_batchnorms(model) == []) == (speed == 'approximate')
+    seen = []
+    hook = model.register_forward_pre_hook(
+        lambda mod, args: seen.append(torch.is_inference_mode_enabled()))
+    try:
+        list(inf([_synthetic_image()]))
+    finally:
+        hook.remove()
+    assert seen == [speed != 'none']
+    with pytest.raises(ValueError, match='speed'):
+        InterWildInferencer(SMALL_CFG, None, device='cpu', speed='fast')

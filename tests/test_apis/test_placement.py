@@ -78,8 +78,28 @@ def test_fit_translation_degenerate_returns_init():
 
 
 def test_official_int_box_matches_spec():
-    # spec 5: 384x512 image -> box [-48, -63, 479, 638]
+    # docs §5: 384x512 image -> box [-48, -63, 479, 638] (float box
+    # [-48.03125, -63.875, 479.0625, 638.75])
     box = process_bbox([0, 0, 384, 512], 384, 512, extend=1.25)
     np.testing.assert_allclose(box, [-48.03125, -63.875, 479.0625, 638.75],
                                atol=1e-4)
-    np.testing.assert_array_equal(official_int_box(box), [-48, -63, 479, 638])
+    np.testing.assert_array_equal(official_int_box([0, 0, 384, 512], 384, 512),
+                                  [-48, -63, 479, 638])
+
+
+def test_official_int_box_truncates_in_the_official_order():
+    """57x50 image, by hand: sanitised (0, 0, 56, 49), centre (28, 24.5);
+    56 > 0.75 * 49 -> h = 56 / 0.75 = 74.67; x1.25: w = 70, h = 93.33 -> 93;
+    x = trunc(28 - 35) = -7, y = trunc(24.5 - 46.5) = -22. (Rebuilding the
+    centre from the float32 processed box gives -21.99999 -> -21.)"""
+    np.testing.assert_array_equal(official_int_box([0, 0, 57, 50], 57, 50),
+                                  [-7, -22, 70, 93])
+    # float person boxes are truncated toward zero first: (10.9, 20.7,
+    # 40.2, 60.99) -> (10, 20, 40, 60), xywh (10, 20, 30, 40) -> sanitised
+    # (10, 20, 29, 39), centre (24.5, 39.5); 29 < 0.75 * 39 = 29.25 ->
+    # w = 29.25; x1.25: w = 36.5625 -> 36, h = 48.75 -> 48;
+    # x = trunc(24.5 - 18) = 6, y = trunc(39.5 - 24) = 15
+    np.testing.assert_array_equal(
+        official_int_box([10.9, 20.7, 40.2, 60.99], 100, 100),
+        [6, 15, 36, 48])
+    assert official_int_box([10, 10, 10, 40], 100, 100) is None

@@ -8,13 +8,16 @@ from interwild_mm.geometry.bbox import (bbox_from_points, process_bbox,
                                         set_aspect_ratio, xywh_to_xyxy,
                                         xyxy_to_xywh)
 
+# InterWild's body grid and body input, (H, W)
+GRID, BODY = (64, 48), (256, 192)
+
 
 def test_restore_bbox_raw_box_by_hand():
     # centre (10, 20), size (4, 2) in 48x64 units -> hm box [8,19,12,21]
     # -> x4 in x and y: [32, 76, 48, 84]
     c = torch.tensor([[10.0, 20.0]])
     s = torch.tensor([[4.0, 2.0]])
-    out = restore_bbox(c, s, None, 1.0)
+    out = restore_bbox(c, s, None, 1.0, GRID, BODY)
     assert torch.allclose(out, torch.tensor([[32.0, 76.0, 48.0, 84.0]]))
 
 
@@ -23,17 +26,17 @@ def test_restore_bbox_crop_box_by_hand():
     # ext 2 -> 32 x 32 -> [24, 64, 56, 96]
     c = torch.tensor([[10.0, 20.0]])
     s = torch.tensor([[4.0, 2.0]])
-    out = restore_bbox(c, s, 1.0, 2.0)
+    out = restore_bbox(c, s, 1.0, 2.0, GRID, BODY)
     assert torch.allclose(out, torch.tensor([[24.0, 64.0, 56.0, 96.0]]))
     # tall box: size (1, 3) -> 4 x 12 px at (40, 80) -> 12 x 12, ext 2 -> 24
-    out = restore_bbox(c, torch.tensor([[1.0, 3.0]]), 1.0, 2.0)
+    out = restore_bbox(c, torch.tensor([[1.0, 3.0]]), 1.0, 2.0, GRID, BODY)
     assert torch.allclose(out, torch.tensor([[28.0, 68.0, 52.0, 92.0]]))
 
 
 def test_restore_bbox_batched_and_grad():
     c = torch.rand(3, 2, 2, dtype=torch.float64, requires_grad=True)
     s = torch.rand(3, 2, 2, dtype=torch.float64) + 0.5
-    out = restore_bbox(c, s, 0.5, 1.5)
+    out = restore_bbox(c, s, 0.5, 1.5, GRID, BODY)
     assert out.shape == (3, 2, 4)
     w = out[..., 2] - out[..., 0]
     h = out[..., 3] - out[..., 1]

@@ -108,3 +108,46 @@ def test_with_resnet_backbone_shapes():
     s = torch.tensor([[5.0, 5.0]])
     out = roi(torch.rand(1, 3, 512, 384), c, s, c, s)
     assert out['hand_feat'].shape == (2, 64, 8, 8)
+
+
+def test_crops_bit_identical_to_official_order():
+    """Boxes, matrices and crops equal the step-by-step float32 reference of
+    docs/official_conventions.md §1.4-1.5 exactly (max |diff| == 0)."""
+    from .._official_reference import ref_hand_crops
+    roi = _roi()
+    g = torch.Generator().manual_seed(7)
+    n = 16
+    img = torch.rand(n, 3, 512, 384, generator=g)
+    # centres in and around the 48x64 grid; tiny, typical and huge sizes
+    centers = [torch.rand(n, 2, generator=g) * 60 - 6 for _ in range(2)]
+    sizes = [torch.rand(n, 2, generator=g) * 12 for _ in range(2)]
+    sizes[0][:3] = torch.rand(3, 2, generator=g) * 1e-4
+    sizes[1][:3] = torch.rand(3, 2, generator=g) * 80 + 40
+    out = roi(img, centers[0], sizes[0], centers[1], sizes[1])
+    ref = ref_hand_crops(img, centers[0], sizes[0], centers[1], sizes[1])
+    pairs = dict(rhand_bbox='rbox', lhand_bbox='lbox',
+                 rhand_orig2hand='r_o2h', lhand_orig2hand='l_o2h',
+                 rhand_hand2orig='r_h2o', lhand_hand2orig='l_h2o',
+                 hand_img='hand_img')
+    for key, ref_key in pairs.items():
+        diff = (out[key] - ref[ref_key]).abs().max().item()
+        assert diff == 0 and torch.equal(out[key], ref[ref_key]), \
+            f'{key}: max |diff| {diff}'
+
+
+def test_sizes_come_from_the_config():
+    """A non-default grid / body input / input size is honoured."""
+    roi = MODELS.build(
+        dict(type='HandRoI', backbone=dict(type='_IdentityBackbone'),
+             body_hm_size=(32, 24), body_input_size=(128, 96),
+             input_size=(256, 192), crop_size=(64, 64)))
+    c = torch.tensor([[12.0, 16.0]])
+    s = torch.tensor([[2.0, 4.0]])
+    out = roi(torch.rand(1, 3, 256, 192), c, s, c, s)
+    # grid x4 -> body px: centre (48, 64), size 8x16 -> square 16 -> x2 = 32
+    assert torch.equal(out['rhand_bbox'],
+                       torch.tensor([[32.0, 48.0, 64.0, 80.0]]))
+    assert out['hand_img'].shape == (2, 3, 64, 64)
+    with pytest.raises(ValueError, match='body_hm_size'):
+        MODELS.build(dict(type='HandRoI', backbone=dict(
+            type='_IdentityBackbone'), body_hm_size=(64, )))

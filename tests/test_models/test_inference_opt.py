@@ -1,61 +1,39 @@
 # Copyright (c) interwild_mm contributors.
-"""optimize_for_inference keeps InterWild's outputs within the parity
-tolerances (dense vs factorised TransNet equality is covered by
-test_transnet.py::test_factorised_equals_dense)."""
+"""optimize_for_inference: the exact speed mode stays within 1e-6 m /
+1e-4 px of the plain model, the approximate mode within the looser parity
+tolerances (dense vs factorised TransNet on the first convolution alone is
+covered by test_transnet.py::test_factorised_equals_dense)."""
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.registry import init_default_scope
-from torch.nn.modules.batchnorm import _BatchNorm
 
 import interwild_mm  # noqa: F401
 from interwild_mm.geometry.rotation import axis_angle_to_matrix
 from interwild_mm.models.utils.inference_opt import (ChunkedForward,
                                                      fold_batchnorm,
+                                                     inference_context,
                                                      optimize_for_inference,
                                                      remaining_batchnorms)
 from mmpose.registry import MODELS
 
-from ._interwild_tiny import tiny_model_cfg
+from ._nontrivial import randomise_bn as _randomise_bn
+from ._nontrivial import real_inputs
+from ._nontrivial import sensitive_model as _sensitive_model
+from ._nontrivial import tiny_model as _tiny_model
 
-# tolerances of the issue: metres, pixels, rotation-matrix entries
+# tolerances of the approximate mode: metres, pixels, rotation entries
 TOL_M, TOL_PX, TOL_ROT = 1e-5, 1e-3, 1e-5
+# tolerances of the exact mode: metres (and every non-pixel output), pixels
+EXACT_TOL, EXACT_TOL_PX = 1e-6, 1e-4
+PIXEL_KEYS = ('rhand_bbox', 'lhand_bbox', 'render_rfocal', 'render_lfocal',
+              'render_focal', 'render_rprincpt', 'render_lprincpt',
+              'render_princpt')
 
 
 @pytest.fixture(autouse=True)
 def _scope():
     init_default_scope('mmpose')
-
-
-def _randomise_bn(model: nn.Module, seed: int = 0) -> None:
-    """Non-trivial BN statistics, otherwise folding is the identity."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, _BatchNorm):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=g) * 0.2)
-                m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(c, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(c, generator=g) * 0.2)
-
-
-def _tiny_model(mano_dir, seed=0):
-    torch.manual_seed(seed)
-    model = MODELS.build(tiny_model_cfg(mano_dir, 'factorised'))
-    model.init_weights()
-    _randomise_bn(model, seed)
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        # spread the boxes and joints (default head init collapses them)
-        head = model.detect_net.head
-        w = head.bbox_center[0].weight
-        w.copy_(torch.randn(w.shape, generator=g) * 0.3)
-        for mlp in (head.rhand_size, head.lhand_size):
-            mlp[2].bias.copy_(torch.tensor([8.0, 8.0]))
-        pos = model.shnet.hand_position_net.conv[0].weight
-        pos.copy_(torch.randn(pos.shape, generator=g) * 0.3)
-    return model.eval()
 
 
 def _parity(ref, out):
@@ -116,7 +94,8 @@ def test_bn_after_relu_not_folded():
 
 
 def test_every_interwild_bn_folded(synthetic_mano_dir):
-    model = optimize_for_inference(_tiny_model(synthetic_mano_dir))
+    model = optimize_for_inference(_tiny_model(synthetic_mano_dir),
+                                   'approximate')
     assert remaining_batchnorms(model) == []
     # the two irregular places: DetectNet deconvs, SHNet rotation branch
     assert isinstance(model.detect_net.head.deconv[1], nn.Identity)
@@ -127,11 +106,11 @@ def test_every_interwild_bn_folded(synthetic_mano_dir):
 
 
 @pytest.mark.parametrize('options', [
-    dict(fold_bn=True),
-    dict(fold_bn=True, channels_last=True, max_batch=1),
-    dict(fold_bn=False, channels_last=True),
+    dict(speed='approximate'),
+    dict(speed='approximate', max_batch=1),
+    dict(speed='approximate', max_batch=None),
 ])
-def test_optimized_interwild_parity(synthetic_mano_dir, options):
+def test_approximate_interwild_parity(synthetic_mano_dir, options):
     plain = _tiny_model(synthetic_mano_dir)
     fast = optimize_for_inference(_tiny_model(synthetic_mano_dir), **options)
     x = torch.rand(3, 3, 512, 384, generator=torch.Generator().manual_seed(5))
@@ -172,3 +151,76 @@ def test_chunked_forward_tuple_and_dict_outputs():
     x = torch.arange(12.).reshape(4, 3)
     (a, ), d = ChunkedForward(Two(), 3)(x)
     assert torch.equal(a, x * 2) and torch.equal(d['s'], x.sum(dim=1))
+
+
+def _assert_exact(ref, out):
+    """Every ``mode='tensor'`` output within 1e-6 (1e-4 for pixels)."""
+    assert set(ref) == set(out)
+    for key in ref:
+        a, b = ref[key].double(), out[key].double()
+        tol = EXACT_TOL_PX if key in PIXEL_KEYS else EXACT_TOL
+        if key.endswith('joint_img'):  # x, y in pixels, z in bins
+            xy = (a[..., :2] - b[..., :2]).abs().max().item()
+            assert xy <= EXACT_TOL_PX, f'{key} xy: {xy}'
+            a, b = a[..., 2:], b[..., 2:]
+        diff = (a - b).abs().max().item()
+        assert diff <= tol, f'{key}: max |diff| {diff} > {tol}'
+
+
+def test_exact_speed_matches_plain_model(synthetic_mano_dir):
+    """Factorised TransNet + micro-batches (5 rows in chunks of 2, 2, 1) +
+    inference_mode vs the plain (dense TransNet, whole batch, no_grad)
+    model: every output within 1e-6 m (1e-4 px)."""
+    plain = _sensitive_model(synthetic_mano_dir, 'dense')
+    fast = optimize_for_inference(
+        _sensitive_model(synthetic_mano_dir, 'dense'), 'exact', max_batch=2)
+    assert fast.trans_net.first_conv_impl == 'factorised'
+    assert isinstance(fast.detect_net.backbone, ChunkedForward)
+    assert isinstance(fast.hand_roi.backbone, ChunkedForward)
+    assert len(remaining_batchnorms(fast)) == len(remaining_batchnorms(plain))
+    x = real_inputs(5)
+    with inference_context('none'):
+        ref = plain(x)
+    with inference_context('exact'):
+        assert torch.is_inference_mode_enabled()
+        out = fast(x)
+    # a non-trivial model: boxes of several pixels at different places,
+    # joints spread over the grid, rel_trans ~ 0.1 m varying with the input
+    w = ref['rhand_bbox'][:, 2] - ref['rhand_bbox'][:, 0]
+    assert (w > 4).all() and ref['rhand_bbox'][:, 0].std() > 0.5
+    assert ref['rjoint_img'][..., 0].std() > 1
+    assert ref['rel_trans'].abs().max() > 0.05
+    assert ref['rel_trans'].std(dim=0).min() > 1e-3
+    _assert_exact(ref, out)
+
+
+def test_speed_modes_and_errors(synthetic_mano_dir):
+    plain = optimize_for_inference(
+        _tiny_model(synthetic_mano_dir, first_conv_impl='dense'), 'none')
+    assert plain.trans_net.first_conv_impl == 'dense'
+    assert not isinstance(plain.hand_roi.backbone, ChunkedForward)
+    assert any(p.requires_grad for p in plain.parameters())
+    with pytest.raises(ValueError, match='speed'):
+        optimize_for_inference(plain, 'fast')
+    with pytest.raises(ValueError, match='approximate'):
+        optimize_for_inference(plain, 'exact', compile=True)
+    with pytest.raises(ValueError, match='max_batch'):
+        optimize_for_inference(plain, 'exact', max_batch=0)
+    with pytest.raises(ValueError, match='speed'):
+        inference_context('fast')
+    with inference_context('none'):
+        assert not torch.is_inference_mode_enabled()
+        assert not torch.is_grad_enabled()
+
+
+def test_chunked_forward_is_transparent_in_state_dicts():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).eval()
+    plain_keys = list(nn.Sequential(net).state_dict())
+    wrapped = nn.Sequential(ChunkedForward(net, 2))
+    assert list(wrapped.state_dict()) == plain_keys
+    other = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    wrapped_other = nn.Sequential(ChunkedForward(other, 2))
+    wrapped_other.load_state_dict(wrapped.state_dict())
+    assert torch.equal(other[0].weight, net[0].weight)
+    assert torch.equal(other[1].running_var, net[1].running_var)

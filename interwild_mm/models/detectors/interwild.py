@@ -100,6 +100,11 @@ class InterWild(BaseModel):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.detect_net = MODELS.build(detect_net)
+        hand_roi = dict(hand_roi)
+        # sizes of the box restoration and crop (§1.4-1.5) from this config
+        hand_roi.setdefault('body_hm_size', tuple(body_hm_shape[1:]))
+        hand_roi.setdefault('body_input_size', tuple(body_input_size))
+        hand_roi.setdefault('input_size', tuple(input_size))
         self.hand_roi = MODELS.build(hand_roi)
         self.shnet = MODELS.build(shnet)
         self.trans_net = MODELS.build(trans_net)
@@ -276,9 +281,9 @@ class InterWild(BaseModel):
         for s in ('r', 'l'):
             h2o = raw[f'{s}hand_hand2orig']
             ji = raw[f'{s}joint_img']
-            out[f'{s}hand_bbox'] = restore_bbox(raw[f'{s}hand_center'],
-                                                raw[f'{s}hand_size'], None,
-                                                1.0)
+            out[f'{s}hand_bbox'] = restore_bbox(
+                raw[f'{s}hand_center'], raw[f'{s}hand_size'], None, 1.0,
+                self.body_hm_shape[1:], self.body_input_size)
             out[f'{s}hand_bbox_conf'] = raw[f'{s}hand_conf']
             out[f'{s}joint_img'] = torch.cat(
                 [self.grid_to_image(ji, h2o), ji[..., 2:]], dim=-1)

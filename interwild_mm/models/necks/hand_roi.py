@@ -1,14 +1,15 @@
 # Copyright (c) interwild_mm contributors.
 """HandRoI: crop both hands, flip-normalise the left one, run the hand
-backbone (spec 1.4-1.5)."""
-from typing import Dict, Optional, Sequence, Tuple
+backbone (``docs/official_conventions.md`` §1.4-1.5)."""
+from typing import Dict, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from interwild_mm.geometry.bbox import restore_bbox
-from interwild_mm.geometry.crop import crop_affine, invert_affine, warp_affine
+from interwild_mm.geometry.crop import (crop_affine_composed, invert_affine,
+                                        warp_affine)
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptMultiConfig
 
@@ -20,15 +21,19 @@ class HandRoI(BaseModule):
     Crop boxes are restored from the DetectNet centre/size (square,
     doubled: ``aspect_ratio=1.0``, ``extension=2.0``) and DETACHED, mapped
     from the body-input space to the network-input space, cropped with
-    :func:`crop_affine` / :func:`warp_affine` (under ``no_grad``), the left
-    crop is mirrored along W, and ``concat(right, left)`` goes through the
-    hand backbone.
+    :func:`crop_affine_composed` / :func:`warp_affine` (under ``no_grad``),
+    the left crop is mirrored along W, and ``concat(right, left)`` goes
+    through the hand backbone. Every step uses the official float32
+    operation order, so converted official weights give the official crops
+    bit for bit (§1.4-1.5).
 
     Args:
         backbone (dict): hand backbone config (ResNet-50 in InterWild).
         crop_size (Sequence[int]): hand crop ``(H, W)``. Default (256, 256).
         aspect_ratio (float): crop box ``w/h``. Default 1.0.
         extension (float): crop box enlargement. Default 2.0.
+        body_hm_size (Sequence[int]): ``(H, W)`` of the DetectNet grid the
+            centres/sizes live on. Default (64, 48).
         body_input_size (Sequence[int]): ``(H, W)`` of the body input the
             boxes live in. Default (256, 192).
         input_size (Sequence[int]): ``(H, W)`` of the network input image.
@@ -41,6 +46,7 @@ class HandRoI(BaseModule):
                  crop_size: Sequence[int] = (256, 256),
                  aspect_ratio: float = 1.0,
                  extension: float = 2.0,
+                 body_hm_size: Sequence[int] = (64, 48),
                  body_input_size: Sequence[int] = (256, 192),
                  input_size: Sequence[int] = (512, 384),
                  init_cfg: OptMultiConfig = None) -> None:
@@ -49,28 +55,42 @@ class HandRoI(BaseModule):
         self.crop_size = tuple(int(s) for s in crop_size)
         self.aspect_ratio = aspect_ratio
         self.extension = extension
+        self.body_hm_size = tuple(int(s) for s in body_hm_size)
         self.body_input_size = tuple(int(s) for s in body_input_size)
         self.input_size = tuple(int(s) for s in input_size)
+        for name in ('crop_size', 'body_hm_size', 'body_input_size',
+                     'input_size'):
+            if len(getattr(self, name)) != 2:
+                raise ValueError(f'HandRoI: {name} must be (H, W), got '
+                                 f'{getattr(self, name)}.')
 
     def crop_boxes(self, center: Tensor, size: Tensor) -> Tensor:
         """Detached crop boxes in body-input pixels.
 
         Args:
-            center (Tensor): ``(N, 2)`` DetectNet centres (48x64 units).
-            size (Tensor): ``(N, 2)`` DetectNet sizes (48x64 units).
+            center (Tensor): ``(N, 2)`` DetectNet centres (grid units).
+            size (Tensor): ``(N, 2)`` DetectNet sizes (grid units).
 
         Returns:
             Tensor: ``(N, 4)`` xyxy boxes, body-input (192x256) pixels.
         """
         with torch.no_grad():
             return restore_bbox(center.detach(), size.detach(),
-                                self.aspect_ratio, self.extension)
+                                self.aspect_ratio, self.extension,
+                                self.body_hm_size, self.body_input_size)
 
     def to_input_space(self, boxes: Tensor) -> Tensor:
-        """Scale ``(N, 4)`` xyxy boxes from body-input to input pixels."""
-        sx = self.input_size[1] / self.body_input_size[1]
-        sy = self.input_size[0] / self.body_input_size[0]
-        return boxes * boxes.new_tensor([sx, sy, sx, sy])
+        """Scale ``(N, 4)`` xyxy boxes from body-input to input pixels.
+
+        In the official order ``x / W_body * W_in``, ``y / H_body * H_in``
+        with Python scalars (§1.5).
+        """
+        body_h, body_w = self.body_input_size
+        in_h, in_w = self.input_size
+        x = boxes[..., 0::2] / body_w * in_w
+        y = boxes[..., 1::2] / body_h * in_h
+        return torch.stack([x[..., 0], y[..., 0], x[..., 1], y[..., 1]],
+                           dim=-1)
 
     def crop(self, img: Tensor,
              boxes: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -82,12 +102,15 @@ class HandRoI(BaseModule):
 
         Returns:
             tuple: crops ``(N, C, h, w)``, ``orig2hand`` ``(N, 2, 3)`` and
-            ``hand2orig`` ``(N, 2, 3)``.
+            ``hand2orig`` ``(N, 2, 3)`` (top 2x3 of the inverse of the 3x3
+            crop affine, as the official code computes it).
         """
         with torch.no_grad():
-            mat = crop_affine(boxes.detach().to(img.dtype), self.crop_size)
-            crops = warp_affine(img, mat, self.crop_size)
-            return crops, mat[:, :2], invert_affine(mat)
+            mat = crop_affine_composed(
+                boxes.detach().to(img.dtype), self.crop_size)
+            orig2hand = mat[:, :2]
+            crops = warp_affine(img, orig2hand, self.crop_size)
+            return crops, orig2hand, invert_affine(mat)
 
     def forward(self, img: Tensor, rhand_center: Tensor, rhand_size: Tensor,
                 lhand_center: Tensor,
@@ -97,7 +120,7 @@ class HandRoI(BaseModule):
         Args:
             img (Tensor): ``(N, 3, H, W)`` network input, RGB in [0, 1].
             rhand_center, rhand_size, lhand_center, lhand_size (Tensor):
-                ``(N, 2)`` DetectNet outputs, 48x64 heatmap units.
+                ``(N, 2)`` DetectNet outputs, grid units.
 
         Returns:
             dict[str, Tensor]:

@@ -1,24 +1,45 @@
 # Copyright (c) interwild_mm contributors.
-"""Inference-time optimisations that keep InterWild's outputs unchanged.
+"""Inference-time speed-ups of InterWild, split by what they do to the numbers.
 
-:func:`optimize_for_inference` applies, in place, transformations that do
-not change the function the network computes (up to float rounding, well
-inside the parity tolerances: meshes/joints/translations 1e-5 m, boxes and
-2D joints 1e-3 px, poses 1e-5 as rotation matrices):
+:func:`optimize_for_inference` applies one of three ``speed`` modes in place:
 
-* BatchNorm folding into the preceding convolution, with
-  :func:`mmcv.cnn.fuse_conv_bn` for ``Conv2d -> BN`` (ResNet blocks,
-  TransNet's first conv, SHNet's rotation branch) and
-  :func:`torch.nn.utils.fusion.fuse_conv_bn_eval` (``transpose=True``) for
-  ``ConvTranspose2d -> BN`` (DetectNet's deconvolutions);
-* channels-last memory format of the convolution weights;
-* bounded micro-batches for the backbones (lower peak memory);
-* ``torch.compile`` of the convolutional sub-networks.
+* ``'exact'`` (the inferencer's default) - options that leave the outputs
+  within 1e-6 (metres; 1e-4 px for pixel outputs) of the plain model:
 
-The result is for inference only: folded BatchNorms cannot be trained and
-every parameter has ``requires_grad=False``.
+  - the factorised TransNet first convolution
+    (``first_conv_impl='factorised'``: the 3x3 convolution of the Gaussian
+    volume contracted from 1-D profiles, no volume). It is the same sum in
+    another order: its first-conv output differs from the dense float32
+    convolution by about 2e-6 of the output's range, which is the dense
+    convolution's own rounding (measured against float64: the factorised sum
+    is closer to it than the dense one), and ``rel_trans`` moves by about
+    1e-6 of its range (< 1e-6 m for hands < 1 m apart);
+  - bounded micro-batches for the two ResNet-50 backbones (rows are
+    independent). Whether a smaller batch gives the same bits is up to the
+    convolution backend: with oneDNN on the test CPU, standard-width ResNets
+    (ResNet-18/50, 64-channel stem) at the InterWild input sizes are
+    bit-identical for batches of 1, 2 and 4 vs 5 and 8, whereas a narrow
+    ResNet (8-channel stem) takes another kernel for single-row chunks and
+    moves by ~3e-8 after the backbone (~1e-6 m at the output);
+  - ``torch.inference_mode`` instead of ``torch.no_grad`` (no numerical
+    effect), see :func:`inference_context`.
+
+* ``'approximate'`` - the exact set plus options that change the float
+  rounding of the body features, which the soft-argmax box centres and the
+  crops then amplify (with untrained weights by up to 0.14 m):
+
+  - BatchNorm folding into the preceding convolution
+    (:func:`fold_batchnorm`);
+  - channels-last memory format of the convolution weights;
+  - optionally ``torch.compile`` of the convolutional sub-networks.
+
+* ``'none'`` - the plain model (the official computation).
+
+The result is for inference only: every parameter gets
+``requires_grad=False``, folded BatchNorms cannot be trained.
 """
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from contextlib import AbstractContextManager
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -108,8 +129,8 @@ class ChunkedForward(nn.Module):
     For modules whose rows are independent at inference (convolutional
     backbones in eval mode), splitting the batch bounds the activation
     memory without changing the result. The wrapped module stays reachable
-    as ``.module`` (state-dict keys gain a ``module.`` prefix, so load
-    checkpoints before wrapping).
+    as ``.module``; the wrapper is transparent in state dicts (saved keys
+    carry no ``module.`` level and checkpoints of the plain model load).
 
     Args:
         module (nn.Module): module taking ``(N, ...)`` tensors.
@@ -122,6 +143,8 @@ class ChunkedForward(nn.Module):
             raise ValueError(f'max_batch must be >= 1, got {max_batch}.')
         self.module = module
         self.max_batch = int(max_batch)
+        self.register_state_dict_post_hook(_drop_wrapper_level)
+        self.register_load_state_dict_pre_hook(_add_wrapper_level)
 
     def forward(self, x: Tensor, *args, **kwargs):
         """Run ``module`` on ``x[i:i + max_batch]`` slices and concatenate.
@@ -140,6 +163,23 @@ class ChunkedForward(nn.Module):
         return _concat(outs)
 
 
+def _drop_wrapper_level(module: nn.Module, state_dict: Dict, prefix: str,
+                        local_metadata: Dict) -> None:
+    """State-dict post-hook: ``<prefix>module.<key>`` -> ``<prefix><key>``."""
+    inner = prefix + 'module.'
+    for key in [k for k in state_dict if k.startswith(inner)]:
+        state_dict[prefix + key[len(inner):]] = state_dict.pop(key)
+
+
+def _add_wrapper_level(module: nn.Module, state_dict: Dict, prefix: str,
+                       *args) -> None:
+    """Load pre-hook: ``<prefix><key>`` -> ``<prefix>module.<key>``."""
+    inner = prefix + 'module.'
+    for key in [k for k in state_dict
+                if k.startswith(prefix) and not k.startswith(inner)]:
+        state_dict[inner + key[len(prefix):]] = state_dict.pop(key)
+
+
 def _get(model: nn.Module, path: str) -> Optional[nn.Module]:
     mod = model
     for part in path.split('.'):
@@ -155,73 +195,117 @@ def _set(model: nn.Module, path: str, new: nn.Module) -> None:
     setattr(parent, name, new)
 
 
+#: ``speed`` modes of :func:`optimize_for_inference`
+SPEED_MODES = ('none', 'exact', 'approximate')
+
+
+def inference_context(speed: str) -> AbstractContextManager:
+    """Grad mode of a ``speed`` mode: ``torch.inference_mode()`` for
+    ``'exact'``/``'approximate'``, ``torch.no_grad()`` for ``'none'``."""
+    _check_speed(speed)
+    return torch.no_grad() if speed == 'none' else torch.inference_mode()
+
+
+def _check_speed(speed: str) -> None:
+    if speed not in SPEED_MODES:
+        raise ValueError(f'speed must be one of {SPEED_MODES}, got '
+                         f'{speed!r}.')
+
+
+def factorise_transnet(model: nn.Module) -> int:
+    """Switch every TransNet of ``model`` to the factorised first conv.
+
+    Returns:
+        int: number of modules switched (TransNets have a
+        ``first_conv_impl`` attribute).
+    """
+    count = 0
+    for m in model.modules():
+        if getattr(m, 'first_conv_impl', None) in ('dense', 'factorised'):
+            m.first_conv_impl = 'factorised'
+            count += 1
+    return count
+
+
+def chunk_modules(model: nn.Module, max_batch: int,
+                  paths: Sequence[str] = CHUNK_TARGETS) -> int:
+    """Wrap the sub-modules at ``paths`` in :class:`ChunkedForward`.
+
+    Missing paths are ignored (so plain conv nets work).
+
+    Returns:
+        int: number of modules wrapped.
+    """
+    count = 0
+    for path in paths:
+        sub = _get(model, path)
+        if sub is not None and not isinstance(sub, ChunkedForward):
+            _set(model, path, ChunkedForward(sub, max_batch))
+            count += 1
+    return count
+
+
+def compile_modules(model: nn.Module,
+                    paths: Sequence[str] = COMPILE_TARGETS,
+                    compile_kwargs: Optional[Dict] = None) -> None:
+    """``torch.compile`` the sub-modules at ``paths`` in place
+    (:meth:`nn.Module.compile`); missing paths are ignored."""
+    kwargs = dict(compile_kwargs or {})
+    for path in paths:
+        sub = _get(model, path)
+        if sub is not None:
+            sub.compile(**kwargs)
+
+
 def optimize_for_inference(
         model: nn.Module,
-        fold_bn: bool = True,
-        channels_last: bool = False,
+        speed: str = 'exact',
+        max_batch: Optional[int] = 2,
         compile: bool = False,
-        max_batch: Optional[int] = None,
-        compile_targets: Sequence[str] = COMPILE_TARGETS,
         chunk_targets: Sequence[str] = CHUNK_TARGETS,
+        compile_targets: Sequence[str] = COMPILE_TARGETS,
         compile_kwargs: Optional[Dict] = None) -> nn.Module:
     """Prepare an InterWild model (or any conv net) for fast inference.
 
-    Outputs stay equal to the plain eval-mode model within float rounding
-    (see the module docstring); run it under :func:`torch.inference_mode`
-    for the full benefit.
+    See the module docstring for what each ``speed`` mode contains; run the
+    model under :func:`inference_context` of the same mode.
 
     Args:
         model (nn.Module): the network (weights already loaded).
-        fold_bn (bool): fold BatchNorms into the convolutions before them
-            (:func:`fold_batchnorm`). Default True.
-        channels_last (bool): store 4-D weights channels-last so the
-            oneDNN convolutions avoid layout reorders. Default False.
-        compile (bool): ``torch.compile`` the sub-modules named in
-            ``compile_targets`` (in place, :meth:`nn.Module.compile`; the
-            model keeps its API). The first forward of each input shape
-            compiles (slow). Default False.
-        max_batch (int, optional): evaluate the sub-modules named in
-            ``chunk_targets`` in micro-batches of at most this many rows
-            (bounded peak memory). Default None (whole batch).
-        compile_targets (Sequence[str]): dotted sub-module paths to
-            compile; missing paths are ignored (so plain conv nets work).
-        chunk_targets (Sequence[str]): dotted sub-module paths to chunk;
-            missing paths are ignored.
+        speed (str): ``'exact'`` (default), ``'approximate'`` or ``'none'``.
+        max_batch (int, optional): micro-batch size of the backbones named
+            in ``chunk_targets`` (exact and approximate modes); ``None``
+            evaluates the whole batch at once. Default 2.
+        compile (bool): also ``torch.compile`` the sub-modules named in
+            ``compile_targets`` (the first forward of each input shape
+            compiles, slowly). Changes rounding, so only allowed with
+            ``speed='approximate'``. Default False.
+        chunk_targets (Sequence[str]): dotted sub-module paths to chunk.
+        compile_targets (Sequence[str]): dotted sub-module paths to compile.
         compile_kwargs (dict, optional): extra ``torch.compile`` arguments.
 
     Returns:
-        nn.Module: ``model``, modified in place, in eval mode, with
-        ``requires_grad=False`` on every parameter.
+        nn.Module: ``model``, modified in place, in eval mode; unless
+        ``speed='none'`` every parameter has ``requires_grad=False``.
     """
+    _check_speed(speed)
+    if compile and speed != 'approximate':
+        raise ValueError("compile=True changes the float rounding; use it "
+                         "with speed='approximate'.")
+    if max_batch is not None and int(max_batch) < 1:
+        raise ValueError(f'max_batch must be >= 1 or None, got {max_batch}.')
     model.eval()
-    if fold_bn:
+    if speed == 'none':
+        return model
+    factorise_transnet(model)
+    if speed == 'approximate':
         fold_batchnorm(model)
     for p in model.parameters():  # after folding: it creates parameters
         p.requires_grad_(False)
-    if channels_last:
+    if speed == 'approximate':
         model.to(memory_format=torch.channels_last)
     if max_batch is not None:
-        for path in chunk_targets:
-            sub = _get(model, path)
-            if sub is not None and not isinstance(sub, ChunkedForward):
-                _set(model, path, ChunkedForward(sub, max_batch))
+        chunk_modules(model, int(max_batch), chunk_targets)
     if compile:
-        kwargs = dict(compile_kwargs or {})
-        for path in compile_targets:
-            sub = _get(model, path)
-            if sub is not None:
-                sub.compile(**kwargs)
+        compile_modules(model, compile_targets, compile_kwargs)
     return model
-
-
-def iter_option_names(fold_bn: bool, channels_last: bool, compile: bool,
-                      max_batch: Optional[int]) -> Iterable[str]:
-    """Short names of the enabled options (for logs and benchmark tables)."""
-    if fold_bn:
-        yield 'fold_bn'
-    if channels_last:
-        yield 'channels_last'
-    if compile:
-        yield 'compile'
-    if max_batch is not None:
-        yield f'max_batch={max_batch}'
