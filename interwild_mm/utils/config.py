@@ -1,15 +1,26 @@
-"""Make the configs' top-level variables overridable from the command line.
+"""Config loading and ``--cfg-options`` shared by every tool.
 
 mmengine resolves a config's top-level variables (``mano_dir``,
 ``train_batch_size``, data roots…) when the file is parsed, so
 ``--cfg-options mano_dir=/data/mano`` would only change the variable itself,
 not the places that used it.  :func:`sync_shared_variables` re-applies such an
 override to every place the variable feeds, found by key name.
-"""
-import os.path as osp
-from typing import Any, Dict, Iterable, Optional, Tuple
 
-from mmengine.config import Config
+:func:`merge_cfg_options` is what ``--cfg-options`` means for every tool
+(``tools/*.py``; demo scripts can use it too): it merges the overrides,
+propagates the variables of :data:`SHARED_VARIABLES`, applies the
+``pretrained`` switch (:func:`apply_pretrained_switch`) and refuses, with an
+error naming the cause, any override that would otherwise be silently
+ignored (see :func:`check_cfg_options`). :func:`load_config` is
+``Config.fromfile`` followed by it, and :func:`add_cfg_options_argument` adds
+the option to an ``argparse`` parser.
+"""
+import argparse
+import difflib
+import os.path as osp
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from mmengine.config import Config, DictAction
 
 # variable -> key names (anywhere in the config tree) that receive its value
 SHARED_VARIABLES: Dict[str, Tuple[str, ...]] = {
@@ -20,7 +31,29 @@ SHARED_VARIABLES: Dict[str, Tuple[str, ...]] = {
     'coco_root': ('data_root', ),
     'hic_root': ('data_root', ),
     'synthetic_root': ('data_root', ),
+    'num_workers': ('num_workers', ),
 }
+
+#: top-level variables that are read as they are (no propagation needed).
+SWITCH_VARIABLES: Tuple[str, ...] = ('pretrained', 'find_unused_parameters')
+
+#: top-level keys consumed by mmengine's Runner (``Runner.from_cfg`` and
+#: the loops/hooks reading ``runner.cfg``), by the tools, or by mmengine's
+#: ``Config`` itself. Overriding them (or entries under them) always has an
+#: effect.
+RUNNER_KEYS: Tuple[str, ...] = (
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader',
+    'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr',
+    'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator',
+    'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
+    'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
+    'visualizer', 'default_scope', 'randomness', 'experiment_name',
+    'model_wrapper_cfg', 'compile', 'strategy', 'activation_checkpointing',
+    'efficient_conv_bn_eval', 'resource_limit', 'custom_imports')
+
+
+class ConfigOverrideError(ValueError):
+    """A ``--cfg-options`` entry would have no effect on the run."""
 
 
 def _replace(node: Any, keys: Iterable[str], old: Any, new: Any,
@@ -90,21 +123,203 @@ def snapshot_shared_variables(cfg: Config) -> Dict[str, Any]:
     return {k: cfg.get(k) for k in SHARED_VARIABLES if k in cfg}
 
 
-def merge_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> None:
-    """``cfg.merge_from_dict(options)`` that also propagates overridden
-    top-level variables (:data:`SHARED_VARIABLES`) to every place they feed.
+def _paths_with_value(node: Any, value: Any, prefix: str = '',
+                      limit: int = 6) -> List[str]:
+    """Dotted paths (list items by index) whose value equals ``value``."""
+    found: List[str] = []
 
-    This is what ``--cfg-options`` means for the InterWild tools.
+    def walk(n: Any, path: str) -> None:
+        if len(found) >= limit:
+            return
+        items = n.items() if isinstance(n, dict) else enumerate(n) \
+            if isinstance(n, (list, tuple)) else None
+        if items is None:
+            return
+        for k, v in items:
+            sub = f'{path}.{k}' if path else str(k)
+            if v == value and not isinstance(v, (dict, list)):
+                found.append(sub)
+            elif isinstance(v, (dict, list, tuple)):
+                if isinstance(v, tuple) and v == value:
+                    found.append(sub)
+                else:
+                    walk(v, sub)
+
+    walk(node, prefix)
+    return found
+
+
+def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
+    """Refuse ``--cfg-options`` entries that would be silently ignored.
+
+    Accepted: entries of the keys the Runner and the tools read
+    (:data:`RUNNER_KEYS`, e.g. ``train_dataloader.num_workers=2``) and plain
+    overrides of the propagated variables (:data:`SHARED_VARIABLES`) and
+    switches (:data:`SWITCH_VARIABLES`). Anything else (another top-level
+    variable of the config file, such as ``max_epochs`` or ``input_size``,
+    whose value was copied into its users when the file was read; an entry
+    inside such a variable; a key the config does not have) raises.
+
+    Args:
+        cfg (Config): The config before the overrides.
+        options (dict): The overrides (dotted keys).
+
+    Raises:
+        ConfigOverrideError: naming the key, why it would have no effect and
+            what to override instead.
+    """
+    variables = tuple(SHARED_VARIABLES) + SWITCH_VARIABLES
+    for key, value in options.items():
+        top = key.split('.')[0]
+        if top in RUNNER_KEYS or (key in variables):
+            continue
+        if top in variables:
+            raise ConfigOverrideError(
+                f'--cfg-options {key}={value}: `{top}` is a variable; '
+                f'override it as a whole ({top}=...).')
+        if top in cfg:
+            used = _paths_with_value(cfg._cfg_dict, cfg[top]) \
+                if cfg[top] is not None and not isinstance(
+                    cfg[top], bool) else []
+            used = [p for p in used if p.split('.')[0] in RUNNER_KEYS]
+            where = (' Its value appears at ' + ', '.join(used) +
+                     '; override those entries instead.') if used else ''
+            raise ConfigOverrideError(
+                f'--cfg-options {key}={value} would have no effect: `{top}` '
+                'is a variable of the config file whose value was copied '
+                'into the entries that use it when the file was read.' +
+                where + ' Variables that can be overridden as a whole: ' +
+                ', '.join(variables) + '.')
+        close = difflib.get_close_matches(
+            top, list(cfg.keys()) + list(variables) + list(RUNNER_KEYS), n=3)
+        hint = f' Did you mean {" / ".join(close)}?' if close else ''
+        raise ConfigOverrideError(
+            f'--cfg-options {key}={value}: `{top}` is not a key of this '
+            'config and nothing reads it.' + hint)
+
+
+def _strip_pretrained(node: Any) -> int:
+    """Remove ``Pretrained`` entries from every ``init_cfg`` below
+    ``node``. Returns the number removed."""
+    count = 0
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            node['init_cfg'] = None
+            count += 1
+        elif isinstance(init, list):
+            kept = [c for c in init if not (
+                isinstance(c, dict) and c.get('type') == 'Pretrained')]
+            count += len(init) - len(kept)
+            node['init_cfg'] = kept or None
+        for k, v in node.items():
+            if k != 'init_cfg':
+                count += _strip_pretrained(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            count += _strip_pretrained(v)
+    return count
+
+
+def _has_pretrained(node: Any) -> bool:
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained':
+            return True
+        return any(_has_pretrained(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_has_pretrained(v) for v in node)
+    return False
+
+
+def apply_pretrained_switch(cfg: Config,
+                            overridden: bool = False) -> Optional[bool]:
+    """Honour the top-level ``pretrained`` variable.
+
+    ``pretrained = False`` removes every ``Pretrained`` ``init_cfg`` from
+    the model (the backbones then start from their random initialisation;
+    nothing is downloaded). ``True`` keeps the configured ImageNet
+    checkpoints.
+
+    Args:
+        cfg (Config): The config, changed in place.
+        overridden (bool): ``pretrained`` came from ``--cfg-options``.
+
+    Returns:
+        bool | None: the switch, or None if the config has no ``pretrained``.
+
+    Raises:
+        ConfigOverrideError: ``pretrained=True`` was asked for a config
+            whose model names no ``Pretrained`` checkpoint.
+    """
+    if 'pretrained' not in cfg:
+        return None
+    switch = cfg.pretrained
+    if not isinstance(switch, bool):
+        raise ConfigOverrideError(
+            f'`pretrained` must be True or False, got {switch!r}.')
+    if switch is False:
+        _strip_pretrained(cfg.get('model'))
+    elif overridden and not _has_pretrained(cfg.get('model')):
+        raise ConfigOverrideError(
+            'pretrained=True has no effect: no backbone of this config names '
+            "a pretrained checkpoint (init_cfg=dict(type='Pretrained', "
+            "checkpoint=...)); add one to the model's backbones.")
+    return switch
+
+
+def merge_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> None:
+    """What ``--cfg-options`` means for every InterWild tool.
+
+    ``cfg.merge_from_dict(options)``, then: overridden top-level variables
+    (:data:`SHARED_VARIABLES`) reach every place they feed
+    (``num_workers=0`` also turns ``persistent_workers`` off, which
+    PyTorch requires); the ``pretrained`` switch is applied
+    (:func:`apply_pretrained_switch`, also when it comes from the file).
+    Overrides that would have no effect are refused before anything is
+    changed (:func:`check_cfg_options`).
 
     Args:
         cfg (Config): The config, changed in place.
         options (dict, optional): ``key=value`` overrides (dotted keys).
+
+    Raises:
+        ConfigOverrideError: see :func:`check_cfg_options`.
     """
-    if not options:
-        return
-    old_values = snapshot_shared_variables(cfg)
-    cfg.merge_from_dict(options)
-    sync_shared_variables(cfg, old_values, options)
+    options = dict(options or {})
+    if options:
+        check_cfg_options(cfg, options)
+        old_values = snapshot_shared_variables(cfg)
+        cfg.merge_from_dict(options)
+        sync_shared_variables(cfg, old_values, options)
+        if options.get('num_workers') == 0:
+            for key in ('train_dataloader', 'val_dataloader',
+                        'test_dataloader'):
+                if cfg.get(key) is not None and cfg[key].get(
+                        'persistent_workers'):
+                    cfg[key]['persistent_workers'] = False
+    apply_pretrained_switch(cfg, overridden='pretrained' in options)
+
+
+def load_config(path: str,
+                cfg_options: Optional[Dict[str, Any]] = None) -> Config:
+    """``Config.fromfile(path)`` with ``--cfg-options`` applied the way
+    every tool applies them (:func:`merge_cfg_options`)."""
+    cfg = Config.fromfile(path)
+    merge_cfg_options(cfg, cfg_options)
+    return cfg
+
+
+def add_cfg_options_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--cfg-options`` option every tool shares."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. '
+        'train_dataloader.batch_size=8 or a top-level variable that reaches '
+        'every place using it: ' + ', '.join(
+            tuple(SHARED_VARIABLES) + SWITCH_VARIABLES) +
+        '. An override that would have no effect is refused.')
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str],
