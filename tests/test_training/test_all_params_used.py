@@ -14,10 +14,11 @@ import copy
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from interwild_mm.utils.config import load_config
+from interwild_mm.utils.config import merge_cfg_options
 from ._helpers import TINY_CFG, data_options
 
 
@@ -33,7 +34,8 @@ def _options(data_root, mano_dir) -> dict:
 @pytest.fixture(scope='module')
 def model_and_batch(synthetic_data, synthetic_mano_dir, tmp_path_factory):
     init_default_scope('mmpose')
-    cfg = load_config(TINY_CFG, _options(synthetic_data, synthetic_mano_dir))
+    cfg = Config.fromfile(TINY_CFG)
+    merge_cfg_options(cfg, _options(synthetic_data, synthetic_mano_dir))
     cfg.work_dir = str(tmp_path_factory.mktemp('params'))
     torch.manual_seed(0)
     runner = Runner.from_cfg(cfg)
