@@ -123,42 +123,54 @@ def snapshot_shared_variables(cfg: Config) -> Dict[str, Any]:
     return {k: cfg.get(k) for k in SHARED_VARIABLES if k in cfg}
 
 
-def _paths_with_value(node: Any, value: Any, prefix: str = '',
+def _paths_with_value(node: Any, value: Any, path: str = '',
                       limit: int = 6) -> List[str]:
-    """Dotted paths (list items by index) whose value equals ``value``."""
+    """Dotted paths below ``node`` (list items by index) whose value equals
+    ``value``, at most ``limit``."""
     found: List[str] = []
-
-    def walk(n: Any, path: str) -> None:
+    if isinstance(node, dict):
+        items = list(node.items())
+    elif isinstance(node, (list, tuple)):
+        items = list(enumerate(node))
+    else:
+        return found
+    for k, v in items:
+        sub = f'{path}.{k}' if path else str(k)
+        if not isinstance(v, (dict, list)) and v == value:
+            found.append(sub)
+        elif isinstance(v, (dict, list, tuple)):
+            found += _paths_with_value(v, value, sub, limit - len(found))
         if len(found) >= limit:
-            return
-        items = n.items() if isinstance(n, dict) else enumerate(n) \
-            if isinstance(n, (list, tuple)) else None
-        if items is None:
-            return
-        for k, v in items:
-            sub = f'{path}.{k}' if path else str(k)
-            if v == value and not isinstance(v, (dict, list)):
-                found.append(sub)
-            elif isinstance(v, (dict, list, tuple)):
-                if isinstance(v, tuple) and v == value:
-                    found.append(sub)
-                else:
-                    walk(v, sub)
+            break
+    return found[:limit]
 
-    walk(node, prefix)
-    return found
+
+def _variable_error(cfg: Config, key: str, value: Any) -> str:
+    """Why overriding the config variable ``key`` would change nothing."""
+    old = cfg[key]
+    used = []
+    if old is not None and not isinstance(old, bool):
+        for top in RUNNER_KEYS:
+            if top in cfg:
+                used += _paths_with_value(cfg[top], old, top)
+    where = (' Its value appears at ' + ', '.join(used[:6]) +
+             '; override those entries instead.') if used else ''
+    return (f'--cfg-options {key}={value} would have no effect: `{key}` is '
+            'a variable of the config file whose value was copied into the '
+            'entries that use it when the file was read.' + where)
 
 
 def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
     """Refuse ``--cfg-options`` entries that would be silently ignored.
 
     Accepted: entries of the keys the Runner and the tools read
-    (:data:`RUNNER_KEYS`, e.g. ``train_dataloader.num_workers=2``) and plain
-    overrides of the propagated variables (:data:`SHARED_VARIABLES`) and
-    switches (:data:`SWITCH_VARIABLES`). Anything else (another top-level
-    variable of the config file, such as ``max_epochs`` or ``input_size``,
-    whose value was copied into its users when the file was read; an entry
-    inside such a variable; a key the config does not have) raises.
+    (:data:`RUNNER_KEYS`, e.g. ``train_dataloader.num_workers=2``), the
+    switches (:data:`SWITCH_VARIABLES`) and, when the config defines them,
+    plain overrides of the propagated variables (:data:`SHARED_VARIABLES`).
+    Anything else raises: another top-level variable of the config file
+    (``max_epochs``, ``input_size``…), whose value was copied into its users
+    when the file was read; an entry inside a variable; a propagated
+    variable this config does not use; a key the config does not have.
 
     Args:
         cfg (Config): The config before the overrides.
@@ -171,25 +183,22 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
     variables = tuple(SHARED_VARIABLES) + SWITCH_VARIABLES
     for key, value in options.items():
         top = key.split('.')[0]
-        if top in RUNNER_KEYS or (key in variables):
+        if top in RUNNER_KEYS or key in SWITCH_VARIABLES or (
+                key in SHARED_VARIABLES and key in cfg):
             continue
-        if top in variables:
+        if key in SHARED_VARIABLES:
             raise ConfigOverrideError(
-                f'--cfg-options {key}={value}: `{top}` is a variable; '
-                f'override it as a whole ({top}=...).')
-        if top in cfg:
-            used = _paths_with_value(cfg._cfg_dict, cfg[top]) \
-                if cfg[top] is not None and not isinstance(
-                    cfg[top], bool) else []
-            used = [p for p in used if p.split('.')[0] in RUNNER_KEYS]
-            where = (' Its value appears at ' + ', '.join(used) +
-                     '; override those entries instead.') if used else ''
-            raise ConfigOverrideError(
+                f'--cfg-options {key}={value}: this config does not use the '
+                f'variable `{key}`; override the entries it should change '
+                '(e.g. train_dataloader.dataset.data_root=...).')
+        if top in variables or top in cfg:
+            msg = _variable_error(cfg, top, value) if key == top else (
                 f'--cfg-options {key}={value} would have no effect: `{top}` '
-                'is a variable of the config file whose value was copied '
-                'into the entries that use it when the file was read.' +
-                where + ' Variables that can be overridden as a whole: ' +
-                ', '.join(variables) + '.')
+                'is a variable of the config file.')
+            raise ConfigOverrideError(
+                msg + ' Variables that can be overridden as a whole: ' +
+                ', '.join(v for v in variables
+                          if v in cfg or v in SWITCH_VARIABLES) + '.')
         close = difflib.get_close_matches(
             top, list(cfg.keys()) + list(variables) + list(RUNNER_KEYS), n=3)
         hint = f' Did you mean {" / ".join(close)}?' if close else ''

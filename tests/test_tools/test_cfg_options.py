@@ -94,8 +94,13 @@ def test_typos_and_entries_inside_variables_are_refused():
     with pytest.raises(ConfigOverrideError, match='Did you mean '
                        'train_batch_size'):
         merge_cfg_options(cfg, {'train_batch_sise': 2})
-    with pytest.raises(ConfigOverrideError, match='as a whole'):
+    with pytest.raises(ConfigOverrideError, match='`mano_dir` is a '
+                       'variable'):
         merge_cfg_options(cfg, {'mano_dir.x': 2})
+    # a propagated variable this config does not use
+    with pytest.raises(ConfigOverrideError, match='does not use the '
+                       'variable `coco_root`'):
+        merge_cfg_options(cfg, {'coco_root': '/data/coco/'})
     # entries of what the Runner reads are fine
     merge_cfg_options(cfg, {'train_dataloader.num_workers': 1,
                             'find_unused_parameters': True})
