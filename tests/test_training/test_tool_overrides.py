@@ -86,7 +86,8 @@ def test_browse_dataset_data_root_override(tmp_path, synthetic_data,
     out = tmp_path / 'vis'
     proc = run_tool([
         'tools/browse_dataset.py',
-        'configs/interwild_ih26m_coco_test_ih26m.py', '--phase', 'test', '--out-dir', str(out), '--max', '2',
+        'configs/interwild_ih26m_coco_test_ih26m.py', '--phase', 'test',
+        '--out-dir', str(out), '--max', '2',
         '--cfg-options', f'ih26m_root={synthetic_data}/',
         f'mano_dir={synthetic_mano_dir}',
         'test_dataloader.dataset.annot_subset_file=None'
