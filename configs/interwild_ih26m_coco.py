@@ -18,7 +18,10 @@
 #   ih26m_root ('data/InterHand26M/'), coco_root ('data/MSCOCO/'),
 #   hic_root ('data/HIC/data/'), mano_dir (None = $INTERWILD_MANO_DIR, then
 #   data/mano), train_batch_size (128 per GPU), val_batch_size (64),
-#   num_workers (8).
+#   num_workers (8), pretrained (True: ImageNet weights for the three
+#   backbones, downloaded once; False: random initialisation, offline).
+# A short run (e.g. to check a setup): tools/train.py CONFIG --max-iters 20
+# (iteration-based loop, validation at the end, checkpoint iter_20.pth).
 # Evaluation on InterHand2.6M instead of HIC:
 #   configs/interwild_ih26m_coco_test_ih26m.py
 _base_ = [

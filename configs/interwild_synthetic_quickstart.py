@@ -24,7 +24,9 @@
 # * TransNet's Gaussian volume is 16^3 instead of 64^3, with the
 #   factorised first convolution (mathematically the same as the dense
 #   one, no volume materialised).
-# * no pretrained weights (no internet; `init_cfg=None`).
+# * no pretrained weights (`pretrained = False`, `init_cfg=None`): there
+#   are no ImageNet weights for the narrow backbones, and nothing is
+#   downloaded.
 # * schedule: Adam lr 1e-3 (10x the paper's: the batch is 4 instead of
 #   512 and the backbones start from scratch), x0.1 for the last quarter,
 #   24 short epochs (~2700 iterations, ~0.15 s each on 2 idle CPU cores);
@@ -42,17 +44,25 @@ _base_ = [
 ]
 
 # ---- top-level variables ----
-# synthetic_root, mano_dir, train_batch_size and val_batch_size can be
-# overridden with --cfg-options NAME=VALUE (tools/train.py propagates them;
+# synthetic_root, mano_dir, train_batch_size, val_batch_size and num_workers
+# can be overridden with --cfg-options NAME=VALUE (the tools propagate them;
 # the HIC split's root is test_dataloader.dataset.data_root). Editing this
 # file works for all of them. The schedule from the command line:
 # train_cfg.max_epochs=E param_scheduler.0.end=E
-# param_scheduler.0.milestones=[M] optim_wrapper.optimizer.lr=LR.
+# param_scheduler.0.milestones=[M] optim_wrapper.optimizer.lr=LR, or a short
+# iteration-based run: tools/train.py CONFIG --max-iters N.
 synthetic_root = 'data/synthetic/'
 mano_dir = 'data/mano_synthetic'
 train_batch_size = 4
 val_batch_size = 8
-num_workers = 0  # 2-core machine: load in the main process
+# 2-core machine: load in the main process. Threads: tools/train.py gives
+# the main process max(1, cores // ranks - num_workers) torch threads unless
+# OMP_NUM_THREADS is set, lets idle OpenMP threads sleep
+# (OMP_WAIT_POLICY=PASSIVE) and limits each data worker to one thread
+# (interwild_mm/engine/threads.py); with the defaults, other jobs on the
+# same cores made training ~20x slower.
+num_workers = 0
+pretrained = False
 max_epochs = 24  # x 113 iterations of batch 4 (450 training images)
 lr = 1e-3
 

@@ -28,7 +28,7 @@ COLORS = {0: (0, 0, 255), 1: (255, 96, 0)}  # BGR: right red, left blue
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from mmengine.config import DictAction
+    from interwild_mm.utils.config import add_cfg_options_argument
     parser = argparse.ArgumentParser(
         description='Draw augmented InterWild samples.')
     parser.add_argument('config', help='config file')
@@ -40,11 +40,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='which dataloader to draw from')
     parser.add_argument('--max', type=int, default=10, help='samples')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. key=value')
+    add_cfg_options_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -127,16 +123,17 @@ def draw_sample(inputs, data_sample) -> np.ndarray:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
 
     import interwild_mm.datasets  # noqa: F401  (register the components)
+    from interwild_mm.utils.config import ConfigOverrideError, load_config
     from mmpose.registry import DATASETS
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except ConfigOverrideError as err:
+        sys.exit(f'tools/browse_dataset.py: {err}')
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     set_random_seed(args.seed)
     loader_cfg = cfg.get(f'{args.phase}_dataloader')

@@ -19,6 +19,13 @@ Example::
 
     python tools/quickstart.py                # what `make quickstart` runs
     python tools/quickstart.py --max-epochs 2 # shorter
+    python tools/quickstart.py --max-iters 50 --cfg-options num_workers=1
+
+``--cfg-options`` overrides the config for every step (training, the
+evaluations and tools/test.py), the same way as in tools/train.py.
+Threads follow ``interwild_mm/engine/threads.py`` (one line: unless
+``OMP_NUM_THREADS`` is set, ``max(1, cores - num_workers)`` torch threads
+and sleeping idle OpenMP threads).
 """
 import argparse
 import glob
@@ -28,7 +35,11 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
+
+# Let idle OpenMP threads sleep instead of spinning (before torch is
+# imported; inherited by the tools this script runs).
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 _REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _REPO_ROOT not in sys.path:
@@ -56,8 +67,47 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='dataset size when it has to be generated')
     parser.add_argument('--max-epochs', type=int, default=None,
                         help='override the config\'s max_epochs')
+    parser.add_argument('--max-iters', type=int, default=None,
+                        help='train this many iterations instead of epochs '
+                        '(tools/train.py --max-iters)')
     parser.add_argument('--device', default='cpu', help='demo device')
+    from interwild_mm.utils.config import add_cfg_options_argument
+    add_cfg_options_argument(parser)
     return parser.parse_args(argv)
+
+
+def build_overrides(args: argparse.Namespace) -> Dict[str, Any]:
+    """The ``--cfg-options`` of every step: the data and MANO folders, the
+    schedule of ``--max-epochs`` and the user's ``--cfg-options`` (last, so
+    they win)."""
+    data_root = args.data_root.rstrip('/') + '/'
+    overrides: Dict[str, Any] = {
+        'synthetic_root': data_root,
+        'mano_dir': args.mano_dir,
+        'test_dataloader.dataset.data_root': data_root + 'HIC/data/',
+    }
+    if args.max_epochs is not None:
+        overrides.update({
+            'train_cfg.max_epochs': args.max_epochs,
+            'param_scheduler.0.end': args.max_epochs,
+            'param_scheduler.0.milestones':
+            [max(1, args.max_epochs * 3 // 4)],
+        })
+    overrides.update(args.cfg_options or {})
+    return overrides
+
+
+def _cli_value(v: Any) -> str:
+    if isinstance(v, list):
+        return '[' + ','.join(_cli_value(x) for x in v) + ']'
+    if isinstance(v, tuple):
+        return '(' + ','.join(_cli_value(x) for x in v) + ',)'
+    return str(v)
+
+
+def overrides_to_cli(overrides: Dict[str, Any]) -> List[str]:
+    """``key=value`` arguments for ``--cfg-options`` of the tools."""
+    return [f'{k}={_cli_value(v)}' for k, v in overrides.items()]
 
 
 def _run(cmd: List[str]) -> None:
@@ -115,11 +165,13 @@ def ensure_dataset(root: str, mano_dir: str, num: int) -> bool:
 def _load_cfg(config: str, overrides: Dict[str, object], work_dir: str):
     from mmengine.config import Config
 
+    from interwild_mm.engine.threads import configure_threads
     from interwild_mm.utils.config import merge_cfg_options
     cfg = Config.fromfile(osp.join(_REPO_ROOT, config))
     merge_cfg_options(cfg, overrides)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
+    configure_threads(cfg, phase='test')
     return cfg
 
 
@@ -178,6 +230,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     t_start = time.time()
     os.chdir(_REPO_ROOT)
+    # `--cfg-options` of tools/train.py / tools/test.py, and the same
+    # overrides for the in-process evaluations; checked before any long step
+    overrides = build_overrides(args)
+    from interwild_mm.utils.config import ConfigOverrideError
+    try:
+        _load_cfg(CONFIG, overrides, args.work_root)
+    except ConfigOverrideError as err:
+        sys.exit(f'tools/quickstart.py: {err}')
+    cli = overrides_to_cli(overrides)
     work_dir = osp.join(args.work_root, time.strftime('%Y%m%d_%H%M%S'))
     while osp.exists(work_dir):  # never reuse a folder
         time.sleep(1)
@@ -186,26 +247,6 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     ensure_mano(args.mano_dir)
     ensure_dataset(args.data_root, args.mano_dir, args.num)
-
-    data_root = args.data_root.rstrip('/') + '/'
-    # `--cfg-options` of tools/train.py / tools/test.py, and the same
-    # overrides for the in-process evaluations
-    overrides: Dict[str, object] = {
-        'synthetic_root': data_root,
-        'mano_dir': args.mano_dir,
-        'test_dataloader.dataset.data_root': data_root + 'HIC/data/',
-    }
-    if args.max_epochs is not None:
-        overrides.update({
-            'train_cfg.max_epochs': args.max_epochs,
-            'param_scheduler.0.end': args.max_epochs,
-            'param_scheduler.0.milestones':
-            [max(1, args.max_epochs * 3 // 4)],
-        })
-    cli = [
-        f'{k}=[{",".join(map(str, v))}]' if isinstance(v, list) else f'{k}={v}'
-        for k, v in overrides.items()
-    ]
 
     # --- before: the untrained starting point --------------------------
     init_ckpt = osp.join(work_dir, 'init.pth')
@@ -217,8 +258,10 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     # --- train ----------------------------------------------------------
     t_train = time.time()
-    _run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir,
-          '--cfg-options'] + cli)
+    iters = [] if args.max_iters is None else [
+        '--max-iters', str(args.max_iters)]
+    _run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir] +
+         iters + ['--cfg-options'] + cli)
     train_s = time.time() - t_train
     with open(osp.join(work_dir, 'last_checkpoint')) as fh:
         last_ckpt = fh.read().strip()

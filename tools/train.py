@@ -6,15 +6,33 @@ Example::
     python tools/train.py configs/interwild_synthetic_quickstart.py \
         --work-dir work_dirs/quickstart --cfg-options train_batch_size=4
     bash tools/dist_train.sh configs/interwild_ih26m_coco.py 4 --amp
+    python tools/train.py configs/interwild_ih26m_coco.py --max-iters 20 \
+        --cfg-options pretrained=False train_batch_size=2 num_workers=0
 
 ``--resume`` without a value resumes from the latest checkpoint in the work
 dir (mmengine writes ``last_checkpoint`` there); with a path it resumes from
 that checkpoint.
+
+``--max-iters N`` runs N iterations (an ``IterBasedTrainLoop``), validates
+once at the end (unless ``--no-validate``) and saves ``iter_N.pth``; an
+epoch-based LR schedule is converted to iterations (same fractions of the
+run) or, for scheduler types without a known conversion, dropped; what was
+done is printed.
+
+Threads: unless ``OMP_NUM_THREADS`` is set, the main process uses
+``max(1, cores // ranks - num_workers)`` torch threads, idle OpenMP threads
+sleep and data workers use one thread each
+(``interwild_mm/engine/threads.py``).
 """
 import argparse
 import os
 import os.path as osp
 import sys
+from typing import List
+
+# Let idle OpenMP threads sleep instead of spinning; only effective before
+# torch is imported (interwild_mm/engine/threads.py explains the rule).
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 # Make `interwild_mm` importable when the package is used from a checkout
 # without `pip install -e .` (the setup script installs it editable anyway).
@@ -22,13 +40,22 @@ _REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, ConfigDict  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from interwild_mm.engine.pretrained import PretrainedWeightsError  # noqa
+from interwild_mm.engine.threads import configure_threads  # noqa: E402
 from interwild_mm.utils.config import (  # noqa: E402
-    enable_visualization, merge_cfg_options, set_work_dir)
+    ConfigOverrideError, add_cfg_options_argument, enable_visualization,
+    merge_cfg_options, set_work_dir)
 from interwild_mm.utils.dist import (  # noqa: E402
     destroy_process_group, init_cpu_process_group, use_cpu_backend)
+
+#: epoch-based schedulers whose epoch-valued arguments (below) are all there
+#: is to convert; others are dropped by --max-iters.
+CONVERTIBLE_SCHEDULERS = ('MultiStepLR', 'StepLR', 'CosineAnnealingLR',
+                          'LinearLR', 'ConstantLR', 'PolyLR')
+EPOCH_ARGS = ('begin', 'end', 'milestones', 'step_size', 'T_max')
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,11 +86,13 @@ def parse_args() -> argparse.Namespace:
         help='save visualised validation predictions into this folder '
         '(relative to the work dir\'s timestamped folder)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. '
-        'train_dataloader.batch_size=8 mano_dir=/data/mano')
+        '--max-iters',
+        type=int,
+        default=None,
+        help='train this many iterations (iteration-based loop, validation '
+        'at the end unless --no-validate, checkpoint iter_N.pth, the LR '
+        'schedule converted to iterations)')
+    add_cfg_options_argument(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -75,6 +104,93 @@ def parse_args() -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def _scale(value, factor: float, max_iters: int):
+    if isinstance(value, (list, tuple)):
+        return [_scale(v, factor, max_iters) for v in value]
+    if not isinstance(value, (int, float)) or value > 1e8:  # INF end
+        return value
+    return min(max_iters, max(0, int(round(value * factor))))
+
+
+def convert_schedulers(schedulers, epochs: int, max_iters: int) -> tuple:
+    """Epoch-based schedulers -> iteration-based, same fractions of the run.
+
+    Args:
+        schedulers (dict | list[dict]): ``param_scheduler`` of the config.
+        epochs (int): length of the epoch-based run they were written for.
+        max_iters (int): length of the iteration-based run.
+
+    Returns:
+        tuple: (converted list, messages).
+    """
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    factor = max_iters / max(1, epochs)
+    out, notes = [], []
+    for sched in schedulers or []:
+        sched = ConfigDict(sched)
+        kind = sched.get('type', '?')
+        if not sched.get('by_epoch', True):
+            out.append(sched)
+            notes.append(f'{kind} is iteration-based already: kept')
+            continue
+        base = kind.replace('Momentum', 'LR').replace('ParamScheduler', 'LR')
+        if base not in CONVERTIBLE_SCHEDULERS:
+            notes.append(f'{kind} (epoch-based) has no iteration '
+                         'equivalent here: dropped')
+            continue
+        old = {k: sched[k] for k in EPOCH_ARGS if k in sched}
+        for k in old:
+            sched[k] = _scale(sched[k], factor, max_iters)
+        sched.by_epoch = False
+        sched.pop('convert_to_iter_based', None)
+        notes.append(f'{kind}: ' + ', '.join(
+            f'{k} {old[k]} -> {sched[k]}' for k in old) +
+            f' (epochs of {epochs} -> iterations of {max_iters})')
+        out.append(sched)
+    return out, notes
+
+
+def use_max_iters(cfg: Config, max_iters: int) -> List[str]:
+    """Switch ``cfg`` to an ``IterBasedTrainLoop`` of ``max_iters``.
+
+    Validation runs once at the end (``val_interval=max_iters``; dropped
+    with ``--no-validate``), the checkpoint hook saves ``iter_<N>.pth`` at
+    the end, the log shows ``Iter(train) [k/N]`` and the LR schedule is
+    converted (:func:`convert_schedulers`).
+
+    Returns:
+        list[str]: what was changed, for the user.
+    """
+    if max_iters < 1:
+        raise ValueError(f'--max-iters must be >= 1, got {max_iters}.')
+    train_cfg = cfg.get('train_cfg') or {}
+    if train_cfg.get('type') == 'IterBasedTrainLoop':
+        epochs = train_cfg.get('max_iters', max_iters)
+    else:
+        epochs = train_cfg.get('max_epochs', 1)
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+    notes = [f'IterBasedTrainLoop for {max_iters} iterations, validation at '
+             f'the end, checkpoint iter_{max_iters}.pth']
+    if cfg.get('param_scheduler'):
+        if train_cfg.get('type') == 'IterBasedTrainLoop':
+            notes.append('param_scheduler: iteration-based already: kept')
+        else:
+            cfg.param_scheduler, sched_notes = convert_schedulers(
+                cfg.param_scheduler, epochs, max_iters)
+            notes += ['param_scheduler ' + n for n in sched_notes]
+    hooks = cfg.get('default_hooks') or {}
+    if hooks.get('checkpoint') is not None:
+        hooks.checkpoint.update(by_epoch=False, interval=max_iters)
+    if hooks.get('logger') is not None:
+        hooks.logger.interval = min(hooks.logger.get('interval', 50),
+                                    max_iters)
+    if cfg.get('log_processor') is not None:
+        cfg.log_processor.by_epoch = False
+    return notes
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -97,6 +213,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if args.max_iters is not None:
+        for note in use_max_iters(cfg, args.max_iters):
+            print(f'--max-iters: {note}', flush=True)
+
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -115,13 +235,30 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def thread_note(info: dict) -> str:
+    """One line on the main process's CPU threads (for the log)."""
+    why = ('from OMP_NUM_THREADS' if info['source'] == 'OMP_NUM_THREADS'
+           else 'max(1, cores // ranks - num_workers)')
+    return (f"CPU threads: {info['threads']} in the main process ({why}; "
+            f"{info['cpus']} cores, {info['local_world_size']} rank(s) "
+            f"here, {info['num_workers']} data workers per rank)")
+
+
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    try:
+        cfg = merge_args(cfg, args)
+    except ConfigOverrideError as err:
+        sys.exit(f'tools/train.py: {err}')
+    print(thread_note(configure_threads(cfg, phase='train')), flush=True)
     init_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except PretrainedWeightsError as err:
+        destroy_process_group(barrier=False)
+        sys.exit(f'tools/train.py: {err}')
     destroy_process_group()
 
 

@@ -4,16 +4,41 @@
 # crop looks like a right hand; SHNetHead.predict un-mirrors them using the
 # `flip_normalized` metainfo flag.
 #
-# The dataset is not fixed here: any single-hand dataset giving `img`,
-# `bbox`, `keypoints` (21, InterWild "sh" order), `hand_type` and optional
-# MANO targets (`mano_pose` (48), `mano_shape` (10) + validity, packed into
-# gt_instance_labels) can be plugged into `train_dataloader`.
+# Keypoints: InterWild's 21 single-hand joints (Wrist, Thumb_1..4, Index_1..4,
+# Middle_1..4, Ring_1..4, Pinky_1..4), which is mmpose's hand keypoint order
+# (metainfo: interwild_mm/datasets/metainfo/interwild_hand.py). The config
+# works unchanged with mmpose's APIs (random weights when no checkpoint):
+#
+#   from mmpose.apis import init_model, inference_topdown, MMPoseInferencer
+#   model = init_model(CONFIG, CHECKPOINT, device='cpu')
+#   results = inference_topdown(model, 'hand.jpg', bboxes)  # xyxy boxes
+#   inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CHECKPOINT,
+#                                 det_model='whole_image', device='cpu')
+#
+# Handedness: mmpose's APIs pass only an image and a box, so the test
+# pipeline takes a crop without `hand_type` as a right hand (used as it is;
+# mirror left-hand crops yourself, or give `hand_type`). Samples that carry
+# `hand_type` ('left'/'right') are flip-normalised as in InterWild.
+#
+# Data: the dataloaders below use mmpose's CocoWholeBodyHandDataset
+# (COCO-WholeBody hand crops, 21 joints in this order; it has no
+# handedness). Training needs a single-hand dataset giving `img`, `bbox`,
+# `keypoints`, `hand_type` and the SHNet targets (`joint_img` in the 8x8x8
+# grid, `mano_pose` (48), `mano_shape` (10) + validities, packed into
+# gt_instance_labels); plug it into `train_dataloader`.
 _base_ = ['../_base_/schedules/interwild_7e.py']
 
 default_scope = 'mmpose'
 custom_imports = dict(imports=['interwild_mm'], allow_failed_imports=False)
 
 input_size = (256, 256)  # (W, H) crop
+# read by mmpose's MMPoseInferencer
+data_mode = 'topdown'
+dataset_type = 'CocoWholeBodyHandDataset'
+data_root = 'data/MSCOCO/'
+hand_metainfo = dict(
+    from_file='{{ fileDirname }}/../../interwild_mm/datasets/metainfo/'
+    'interwild_hand.py')
 heatmap_size = (8, 8, 8)  # (D, H, W) joint heatmap = 256 / 32
 
 model = dict(
@@ -50,8 +75,45 @@ train_pipeline = [
     dict(type='HandFlipNormalize'),
     dict(type='PackPoseInputs', pack_transformed=True, meta_keys=meta_keys),
 ]
-val_pipeline = train_pipeline
-test_pipeline = val_pipeline
+# without `hand_type` a crop is taken as a right hand (see the top)
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='HandFlipNormalize', default_hand_type='right'),
+    dict(type='PackPoseInputs', meta_keys=meta_keys),
+]
+val_pipeline = test_pipeline
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/coco_wholebody_train_v1.0.json',
+        data_prefix=dict(img='images/train2017/'),
+        metainfo=hand_metainfo,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/coco_wholebody_val_v1.0.json',
+        data_prefix=dict(img='images/val2017/'),
+        metainfo=hand_metainfo,
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [dict(type='PCKAccuracy', thr=0.2), dict(type='EPE')]
+test_evaluator = val_evaluator
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -41,10 +41,16 @@ def init_cpu_process_group(cfg: Config) -> None:
             find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 
-def destroy_process_group() -> None:
+def destroy_process_group(barrier: bool = True) -> None:
     """Shut the process group down before exit (a gloo group left open can
-    abort the interpreter at shutdown)."""
+    abort the interpreter at shutdown).
+
+    Args:
+        barrier (bool): wait for the other ranks first (normal end of a
+            run); False when leaving early on an error every rank raises.
+    """
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+        if barrier:
+            dist.barrier()
         dist.destroy_process_group()

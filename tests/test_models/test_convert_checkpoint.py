@@ -106,8 +106,14 @@ def test_convert_and_load_strict(tmp_path, synthetic_mano_dir):
 
     net = _snapshot(src, add_mano)
     meta = convert_file(str(src), str(dst), CONFIG)
-    assert meta['num_keys'] == 810 and meta['dropped_mano_keys'] == 1
+    # 810 official keys - the 6 keys of TransNet's unused ResNet-18 stem
+    assert meta['num_keys'] == 804 and meta['dropped_mano_keys'] == 1
+    assert meta['dropped_unused_keys'] == 6
     assert meta['epoch'] == 6
+    ckpt = torch.load(dst, weights_only=True)
+    assert not any(k.startswith(('trans_net.backbone.conv1.',
+                                 'trans_net.backbone.bn1.'))
+                   for k in ckpt['state_dict'])
 
     init_default_scope('mmpose')
     cfg = Config.fromfile(CONFIG)
@@ -160,6 +166,46 @@ def test_refuses_stray_and_misshaped_keys(tmp_path):
     assert not dst.exists()
 
 
+def test_only_the_six_stem_keys_are_dropped(tmp_path):
+    """Other unknown TransNet backbone keys are still refused, and a
+    snapshot without the stem keys converts as well."""
+    src, dst = tmp_path / 's.pth', tmp_path / 'd.pth'
+
+    def stray(n):
+        n['module.hand_trans_net.backbone.conv0.weight'] = torch.zeros(3)
+
+    _snapshot(src, stray)
+    with pytest.raises(OfficialCheckpointError,
+                       match='trans_net.backbone.conv0.weight'):
+        convert_file(str(src), str(dst), CONFIG)
+
+    def no_stem(n):
+        for k in [k for k in n if k.startswith(
+                ('module.hand_trans_net.backbone.conv1.',
+                 'module.hand_trans_net.backbone.bn1.'))]:
+            n.pop(k)
+
+    _snapshot(src, no_stem)
+    meta = convert_file(str(src), str(dst), CONFIG)
+    assert meta['num_keys'] == 804 and meta['dropped_unused_keys'] == 0
+
+
+def test_cfg_options_reach_the_model_checked_against(tmp_path):
+    """tools/convert_official_checkpoint.py --cfg-options changes the model
+    the snapshot is checked against (here: a 32^3 TransNet volume, whose
+    first convolution has 2 * 21 * 32 input channels)."""
+    src, dst = tmp_path / 's.pth', tmp_path / 'd.pth'
+    _snapshot(src)
+    res = subprocess.run(
+        [sys.executable, 'tools/convert_official_checkpoint.py', str(src),
+         str(dst), '--cfg-options', 'model.trans_net.hm_shape=[32,32,32]'],
+        capture_output=True, text=True)
+    assert res.returncode != 0
+    assert ('trans_net.conv.0.weight: snapshot (64, 2688, 3, 3) vs model '
+            '(64, 1344, 3, 3)') in res.stderr
+    assert not dst.exists()
+
+
 def test_cli(tmp_path):
     src, dst = tmp_path / 's.pth', tmp_path / 'd.pth'
     _snapshot(src)
@@ -169,4 +215,5 @@ def test_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     ckpt = torch.load(dst, weights_only=True)
     assert set(ckpt) == {'meta', 'state_dict'}
-    assert len(ckpt['state_dict']) == 810
+    assert len(ckpt['state_dict']) == 804
+    assert '6 unused TransNet stem keys' in res.stdout

@@ -161,3 +161,122 @@ def test_loss_and_predict_left_hand_unmirrored(model):
     # keypoints are the 8-grid joints scaled to the 256 crop
     np.testing.assert_allclose(
         r.keypoints, r.joint_img[..., :2] * 32, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# The config with mmpose's own inference APIs (random weights, offline)
+FIXTURE_IMG = osp.join(
+    osp.dirname(__file__), '..', 'data', 'coco_wholebody', '000000000785.jpg')
+# the right hand of image 785 (COCO-WholeBody annotation, xywh)
+HAND_XYWH = (280., 173., 28., 25.)
+MMPOSE_HAND_NAMES = {'wrist': 'Wrist', 'thumb': 'Thumb',
+                     'forefinger': 'Index', 'middle_finger': 'Middle',
+                     'ring_finger': 'Ring', 'pinky_finger': 'Pinky'}
+
+
+def _mmpose_name(name: str) -> str:
+    """'middle_finger3' -> 'Middle_3' (mmpose hand names -> ours)."""
+    base = name.rstrip('0123456789')
+    num = name[len(base):]
+    return MMPOSE_HAND_NAMES[base] + (f'_{num}' if num else '')
+
+
+def test_hand_metainfo_is_shnet_order_and_mmpose_hand_order():
+    import mmpose
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
+    from interwild_mm.mano.constants import SH_JOINT_NAMES, SH_SKELETON
+    cfg = Config.fromfile(CONFIG)
+    ours = parse_pose_metainfo(cfg.train_dataloader.dataset.metainfo)
+    names = [ours['keypoint_id2name'][i] for i in range(21)]
+    assert names == SH_JOINT_NAMES
+    assert sorted(map(tuple, ours['skeleton_links'])) == sorted(SH_SKELETON)
+    assert ours['flip_indices'] == list(range(21))  # one hand: no partners
+    assert ours['keypoint_colors'].shape == (21, 3)
+    assert ours['skeleton_link_colors'].shape == (20, 3)
+    # mmpose's hand datasets (COCO-WholeBody hands, OneHand10K, ...) use
+    # the same order joint for joint, and the same skeleton
+    theirs = parse_pose_metainfo(dict(from_file=osp.join(
+        osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
+        'datasets', 'coco_wholebody_hand.py')))
+    assert [_mmpose_name(theirs['keypoint_id2name'][i])
+            for i in range(21)] == names
+    assert sorted(map(tuple, theirs['skeleton_links'])) == \
+        sorted(map(tuple, ours['skeleton_links']))
+
+
+@pytest.fixture(scope='module')
+def api_model():
+    from mmpose.apis import init_model
+    torch.manual_seed(0)
+    return init_model(CONFIG, None, device='cpu')
+
+
+def test_init_model_and_inference_topdown(api_model):
+    from mmpose.apis import inference_topdown
+    meta = api_model.dataset_meta
+    assert meta['dataset_name'] == 'interwild_hand'
+    assert meta['num_keypoints'] == 21
+    x, y, w, h = HAND_XYWH
+    results = inference_topdown(api_model, FIXTURE_IMG,
+                                np.array([[x, y, x + w, y + h]]))
+    assert len(results) == 1
+    pred = results[0].pred_instances
+    assert pred.keypoints.shape == (1, 21, 2)
+    assert pred.keypoint_scores.shape == (1, 21)
+    assert pred.mano_hand_pose.shape == (1, 45)
+    # keypoints are mapped back into the image: inside the square crop of
+    # side 1.25 * max(w, h) around the box centre (GetBBoxCenterScale +
+    # TopdownAffine of the config)
+    half = 1.25 * max(w, h) / 2
+    cx, cy = x + w / 2, y + h / 2
+    kpt = pred.keypoints[0]
+    assert (np.abs(kpt[:, 0] - cx) <= half + 1e-3).all()
+    assert (np.abs(kpt[:, 1] - cy) <= half + 1e-3).all()
+    # and they are the crop keypoints scaled by side / 256 (not a
+    # constant): the spread follows the crop's joint spread
+    crop = pred.joint_img[0, :, :2] * 32
+    np.testing.assert_allclose(kpt - kpt.mean(0),
+                               (crop - crop.mean(0)) * 2 * half / 256,
+                               atol=1e-3)
+
+
+def test_mmpose_inferencer_whole_image(tmp_path):
+    import cv2
+    from mmpose.apis import MMPoseInferencer
+    x, y, w, h = (int(v) for v in HAND_XYWH)
+    img = cv2.imread(FIXTURE_IMG)[y - 10:y + h + 10, x - 10:x + w + 10]
+    hand = str(tmp_path / 'hand.png')
+    cv2.imwrite(hand, img)
+    torch.manual_seed(0)
+    inferencer = MMPoseInferencer(
+        pose2d=CONFIG, det_model='whole_image', device='cpu')
+    assert inferencer.inferencer.model.dataset_meta['num_keypoints'] == 21
+    out = next(inferencer(hand, return_vis=True))
+    (person, ) = out['predictions'][0]
+    assert np.asarray(person['keypoints']).shape == (21, 2)
+    assert len(person['keypoint_scores']) == 21
+    # whole image = one box covering the crop
+    np.testing.assert_allclose(person['bbox'][0],
+                               [0, 0, img.shape[1], img.shape[0]])
+    assert out['visualization'][0].shape == img.shape
+
+
+def test_hand_flip_normalize_default_hand_type():
+    """mmpose's APIs give no handedness: the config's test pipeline takes
+    such a crop as a right hand; a given hand_type still wins."""
+    strict = TRANSFORMS.build(dict(type='HandFlipNormalize'))
+    lenient = TRANSFORMS.build(
+        dict(type='HandFlipNormalize', default_hand_type='right'))
+    sample = _results('right')
+    sample.pop('hand_type')
+    with pytest.raises(KeyError, match='hand_type'):
+        strict(dict(sample))
+    out = lenient(dict(sample))
+    assert out['flip_normalized'] is False
+    np.testing.assert_array_equal(out['img'], sample['img'])
+    left = lenient(_results('left'))
+    assert left['flip_normalized'] is True
+    with pytest.raises(ValueError, match='single-hand'):
+        TRANSFORMS.build(
+            dict(type='HandFlipNormalize', default_hand_type='both'))

@@ -25,7 +25,7 @@ def _net(**kw):
     return net
 
 
-def test_official_layout():
+def test_official_layout_without_the_unused_stem():
     net = MODELS.build(
         dict(type='TransNet',
              backbone=dict(type='ResNet', depth=18, out_indices=(3, ))))
@@ -33,9 +33,13 @@ def test_official_layout():
     assert sd['conv.0.weight'].shape == (64, 2688, 3, 3)
     assert sd['conv.1.running_mean'].shape == (64, )
     assert sd['fc.0.weight'].shape == (3, 1028)
-    assert sd['backbone.conv1.weight'].shape == (64, 3, 7, 7)
-    assert len([k for k in sd if k.startswith('backbone.')]) == 120
-    assert len(sd) == 120 + 2 + 5 + 2
+    # the official ResNet-18 has 120 keys; its stem (conv1 + bn1: 6 keys)
+    # is never used and not built
+    assert not any(k.startswith(('backbone.conv1.', 'backbone.bn1.'))
+                   for k in sd)
+    assert len([k for k in sd if k.startswith('backbone.')]) == 120 - 6
+    assert len(sd) == 114 + 2 + 5 + 2
+    assert net.removed_stem_prefixes == ('conv1.', 'bn1.')
 
 
 def test_union_box_and_volume_coords_by_hand():
@@ -144,7 +148,7 @@ def test_wrist_sampling_and_fc():
     assert torch.allclose(out, ref, atol=1e-10)
 
 
-def test_inputs_detached_and_stem_unused():
+def test_inputs_detached_and_every_parameter_used():
     net = _net().train()
     rj = (torch.rand(2, 21, 3) * 8).requires_grad_()
     lj = (torch.rand(2, 21, 3) * 8).requires_grad_()
@@ -152,7 +156,8 @@ def test_inputs_detached_and_stem_unused():
     h2o.requires_grad_()
     net(rj, lj, h2o, h2o).sum().backward()
     assert rj.grad is None and lj.grad is None and h2o.grad is None
-    assert net.backbone.conv1.weight.grad is None
+    # DistributedDataParallel needs a gradient for every parameter
+    assert [n for n, p in net.named_parameters() if p.grad is None] == []
     assert net.conv[0].weight.grad.abs().max() > 0
     # (zero-initialised residual BNs block the grads of the convs before
     # them at init; the BN weights themselves receive gradients)
@@ -164,3 +169,84 @@ def test_inputs_detached_and_stem_unused():
 def test_bad_impl_rejected():
     with pytest.raises(ValueError, match='first_conv_impl'):
         _net(first_conv_impl='fft')
+
+
+# ---------------------------------------------------------------------------
+# ImageNet initialisation of the ResNet-18 (offline: a cached file)
+R18_PRETRAINED = dict(
+    type='ResNet', depth=18, out_indices=(3, ),
+    init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18'))
+
+
+@pytest.fixture
+def hub_dir(tmp_path):
+    """An empty torch hub cache for the test (restored afterwards)."""
+    old = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / 'hub'))
+    yield tmp_path / 'hub'
+    torch.hub.set_dir(old)
+
+
+class _Records:
+    """Collect the records mmengine's current logger emits."""
+
+    def __init__(self):
+        import logging
+
+        from mmengine.logging import MMLogger
+        self.logger = MMLogger.get_current_instance()
+        self.records = []
+        self.handler = logging.Handler()
+        self.handler.emit = self.records.append
+
+    def __enter__(self):
+        self.logger.addHandler(self.handler)
+        return self.records
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+
+
+def test_imagenet_resnet18_loads_layers_without_stem(hub_dir):
+    import logging
+
+    import torchvision
+    from torchvision.models import ResNet18_Weights
+    torch.manual_seed(3)
+    ref = torchvision.models.resnet18().state_dict()  # torchvision's names
+    url = ResNet18_Weights.IMAGENET1K_V1.url
+    cache = hub_dir / 'checkpoints'
+    cache.mkdir(parents=True)
+    torch.save(ref, cache / url.rsplit('/', 1)[-1])
+
+    net = MODELS.build(dict(type='TransNet', backbone=R18_PRETRAINED))
+    with _Records() as records:
+        net.init_weights()
+    own = net.backbone.state_dict()
+    assert len(own) == 114
+    for k, v in own.items():
+        assert torch.equal(v, ref[k]), k
+    # the stem and fc of the file are skipped without a warning
+    warnings = [r.getMessage() for r in records
+                if r.levelno >= logging.WARNING]
+    assert warnings == []
+    # the head keeps its own initialisation
+    assert net.fc[0].weight.std() < 0.05
+
+
+def test_imagenet_download_failure_is_explained(hub_dir, monkeypatch):
+    import urllib.error
+
+    from interwild_mm.engine.pretrained import PretrainedWeightsError
+
+    def offline(url, dst, *args, **kwargs):
+        raise urllib.error.URLError('no network (test)')
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    net = MODELS.build(dict(type='TransNet', backbone=R18_PRETRAINED))
+    with pytest.raises(PretrainedWeightsError) as info:
+        net.init_weights()
+    msg = str(info.value)
+    assert 'torchvision://resnet18' in msg and 'no network (test)' in msg
+    assert str(hub_dir / 'checkpoints' / 'resnet18-f37072fd.pth') in msg
+    assert 'pretrained=False' in msg

@@ -105,3 +105,19 @@ def test_test_tool_prints_hic_metric_table(tmp_path, synthetic_data,
                                atol=0.011)
     np.testing.assert_allclose(table['MPVPE_all'], 1000 * np.mean(vert_err),
                                atol=0.011)
+
+
+def test_metric_table_units():
+    """Distances in mm, IoU in %, skipped-joint counts in joints."""
+    import importlib.util
+    path = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'test.py')
+    spec = importlib.util.spec_from_file_location('_tools_test', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    table = tool.format_metric_table(
+        dict(MPJPE_single=12.345, IoU=55.0, MPJPE_single_joints_skipped=2.0))
+    rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()
+            if line and line[0].isalpha() and not line.startswith('metric')}
+    assert rows['MPJPE_single'] == ['12.35', 'mm']
+    assert rows['IoU'] == ['55.00', '%']
+    assert rows['MPJPE_single_joints_skipped'] == ['2.00', 'joints']

@@ -1,7 +1,18 @@
 # InterWild model (Moon, CVPR 2023): ResNet-50 body + ResNet-50 hand +
-# ResNet-18 TransNet, exactly the official architecture (spec section 1).
-# Backbones start from ImageNet (torchvision) weights like the official
-# training; set `init_cfg=None` on them to train from scratch offline.
+# ResNet-18 TransNet, exactly the official architecture
+# (docs/official_conventions.md §1).
+#
+# ImageNet initialisation, as the official training
+# (docs/official_conventions.md §0): both ResNet-50s start from torchvision's
+# IMAGENET1K_V2 weights (`torchvision://resnet50.imagenet1k_v2`; plain
+# `torchvision://resnet50` would be the V1 weights), TransNet's ResNet-18 from
+# IMAGENET1K_V1 (`torchvision://resnet18`; its stem is not part of TransNet
+# and is not loaded). They are downloaded once into the torch hub cache
+# ($TORCH_HOME/hub/checkpoints/, default ~/.cache/torch/hub/checkpoints/);
+# offline, copy the files there first (tools/train.py prints the command).
+# `pretrained = False` (or --cfg-options pretrained=False) starts all three
+# backbones from random weights instead; nothing is downloaded.
+pretrained = True
 
 input_size = (512, 384)  # (H, W) network input
 body_input_size = (256, 192)  # (H, W) DetectNet input
@@ -27,7 +38,8 @@ model = dict(
             out_indices=(3, ),
             norm_cfg=resnet_norm_cfg,
             init_cfg=dict(
-                type='Pretrained', checkpoint='torchvision://resnet50')),
+                type='Pretrained',
+                checkpoint='torchvision://resnet50.imagenet1k_v2')),
         head=dict(
             type='DetectNetHead',
             in_channels=2048,
@@ -45,7 +57,8 @@ model = dict(
             out_indices=(3, ),
             norm_cfg=resnet_norm_cfg,
             init_cfg=dict(
-                type='Pretrained', checkpoint='torchvision://resnet50'))),
+                type='Pretrained',
+                checkpoint='torchvision://resnet50.imagenet1k_v2'))),
     shnet=dict(
         type='SHNetHead',
         in_channels=2048,

@@ -65,6 +65,10 @@ class HandFlipNormalize(BaseTransform):
             'mano_mesh_cam')``.
         hand_type_key (str): key holding the handedness. Defaults to
             ``'hand_type'``.
+        default_hand_type (str, optional): handedness assumed when a sample
+            has none (``'right'``: the crop is used as it is). mmpose's
+            inference APIs give only an image and a box. Defaults to None
+            (a sample without handedness is an error).
     """
 
     def __init__(self,
@@ -72,8 +76,12 @@ class HandFlipNormalize(BaseTransform):
                  pose_keys: Sequence[str] = ('mano_pose', ),
                  point3d_keys: Sequence[str] = ('root_cam', 'joint_cam',
                                                 'mano_mesh_cam'),
-                 hand_type_key: str = 'hand_type') -> None:
+                 hand_type_key: str = 'hand_type',
+                 default_hand_type: Optional[str] = None) -> None:
         super().__init__()
+        if default_hand_type is not None:
+            _is_left(default_hand_type)  # validates
+        self.default_hand_type = default_hand_type
         self.keypoint_keys = tuple(keypoint_keys)
         self.pose_keys = tuple(pose_keys)
         self.point3d_keys = tuple(point3d_keys)
@@ -81,10 +89,11 @@ class HandFlipNormalize(BaseTransform):
 
     def transform(self, results: Dict) -> Optional[Dict]:
         """Flip-normalise one sample (see the class docstring)."""
-        if self.hand_type_key not in results:
+        hand_type = results.get(self.hand_type_key, self.default_hand_type)
+        if hand_type is None:
             raise KeyError(f'HandFlipNormalize: "{self.hand_type_key}" is '
                            'missing; the dataset must give the handedness.')
-        left = _is_left(results[self.hand_type_key])
+        left = _is_left(hand_type)
         results['flip_normalized'] = left
         if not left:
             return results
@@ -129,4 +138,5 @@ class HandFlipNormalize(BaseTransform):
         return (f'{self.__class__.__name__}(keypoint_keys='
                 f'{self.keypoint_keys}, pose_keys={self.pose_keys}, '
                 f'point3d_keys={self.point3d_keys}, '
-                f'hand_type_key={self.hand_type_key!r})')
+                f'hand_type_key={self.hand_type_key!r}, '
+                f'default_hand_type={self.default_hand_type!r})')

@@ -1,10 +1,14 @@
 # Copyright (c) interwild_mm contributors.
-"""TransNet: relative translation between the two wrists (spec 1.10)."""
-from typing import Sequence, Tuple
+"""TransNet: relative translation between the two wrists.
+
+See ``docs/official_conventions.md §1.10``.
+"""
+import copy
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -24,9 +28,21 @@ class TransNet(BaseModule):
     Both hands' 2.5D joints are brought into one square box around both
     hands, rendered as 3D Gaussian heatmaps on a ``64^3`` grid (channels =
     ``joint * 64 + z``, right hand then left hand), convolved (3x3,
-    2688 -> 64, BN, ReLU), passed through ``layer1-4`` of a ResNet-18 (its
-    stem exists for checkpoint compatibility but is unused), sampled at the
-    two wrists and regressed by a linear layer. All inputs are detached.
+    2688 -> 64, BN, ReLU), passed through ``layer1-4`` of a ResNet-18,
+    sampled at the two wrists and regressed by a linear layer. All inputs are
+    detached.
+
+    The backbone's stem (``conv1``/``bn1``, or ``stem`` of a deep-stem
+    ResNet) is never used: the official forward skips it too
+    (``docs/official_conventions.md §1.10``). It is replaced by
+    ``nn.Identity`` right after the backbone is built, so the model has no
+    parameter that receives no gradient (DistributedDataParallel requires
+    that) and the state dict has no stem keys (the official checkpoint's six
+    stem keys are dropped by the converter, see
+    ``interwild_mm/models/utils/official_ckpt.py``). A ``Pretrained``
+    ``init_cfg`` of the backbone (ImageNet ResNet-18) is honoured by
+    :meth:`init_weights`, which loads ``layer1-4`` and skips the stem and
+    the ImageNet classifier (``fc``) of the checkpoint on purpose.
 
     The first convolution can be evaluated in two mathematically equivalent
     ways (``first_conv_impl``):
@@ -70,7 +86,9 @@ class TransNet(BaseModule):
         if first_conv_impl not in ('dense', 'factorised'):
             raise ValueError(f"first_conv_impl must be 'dense' or "
                              f"'factorised', got {first_conv_impl!r}.")
+        backbone, self.backbone_pretrained = self._split_pretrained(backbone)
         self.backbone = MODELS.build(backbone)
+        self.removed_stem_prefixes = self._remove_stem(self.backbone)
         self.num_joints = num_joints
         self.hm_shape = tuple(int(s) for s in hm_shape)
         self.hand_hm_shape = tuple(int(s) for s in hand_hm_shape)
@@ -83,6 +101,81 @@ class TransNet(BaseModule):
             nn.Conv2d(in_ch, feat_channels, kernel_size=3, padding=1),
             nn.BatchNorm2d(feat_channels), nn.ReLU(inplace=True))
         self.fc = nn.Sequential(nn.Linear(2 * (backbone_channels + 2), 3))
+
+    # ------------------------------------------------------------------
+    # construction / initialisation
+    @staticmethod
+    def _split_pretrained(backbone: ConfigType) -> Tuple[dict, Optional[dict]]:
+        """Take a ``Pretrained`` ``init_cfg`` off the backbone config.
+
+        Returns:
+            tuple: the backbone config (a copy, ``init_cfg=None`` if it was
+            ``Pretrained``) and the ``Pretrained`` dict (or None).
+        """
+        backbone = copy.deepcopy(dict(backbone))
+        init_cfg = backbone.get('init_cfg')
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+            backbone['init_cfg'] = None
+            return backbone, dict(init_cfg)
+        return backbone, None
+
+    @staticmethod
+    def _remove_stem(backbone: nn.Module) -> Tuple[str, ...]:
+        """Replace the unused stem of a ResNet by ``nn.Identity``.
+
+        Returns:
+            tuple[str, ...]: the state-dict prefixes the stem had (e.g.
+            ``('conv1.', 'bn1.')``); checkpoints written for a full ResNet
+            carry these keys.
+        """
+        if not hasattr(backbone, 'res_layers'):
+            raise TypeError(
+                'TransNet needs a ResNet-style backbone with `res_layers` '
+                f'(mmpose ResNet), got {type(backbone).__name__}.')
+        names = ['stem'] if getattr(backbone, 'deep_stem', False) else [
+            'conv1', getattr(backbone, 'norm1_name', 'bn1')
+        ]
+        for name in names:
+            setattr(backbone, name, nn.Identity())
+        return tuple(f'{name}.' for name in names)
+
+    def init_weights(self) -> None:
+        """Initialise the layers, then load the backbone's ``Pretrained``
+        weights (``layer1-4`` only) if its config asked for them."""
+        first_call = not self.is_init
+        super().init_weights()
+        if first_call and self.backbone_pretrained is not None:
+            self._load_backbone_pretrained(self.backbone_pretrained)
+
+    def _load_backbone_pretrained(self, init_cfg: dict) -> None:
+        """Load an ImageNet ResNet checkpoint into ``layer1-4``.
+
+        The checkpoint's stem and ``fc`` keys are skipped silently (they have
+        no counterpart here); any other mismatch is reported by mmengine's
+        ``load_state_dict`` as usual.
+        """
+        from mmengine.runner.checkpoint import (CheckpointLoader,
+                                                load_state_dict)
+        ckpt_name = init_cfg['checkpoint']
+        ckpt = CheckpointLoader.load_checkpoint(
+            ckpt_name,
+            map_location=init_cfg.get('map_location', 'cpu'),
+            logger='current')
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+        prefix = init_cfg.get('prefix')
+        if prefix:
+            prefix = prefix if prefix.endswith('.') else prefix + '.'
+            state = {
+                k[len(prefix):]: v
+                for k, v in state.items() if k.startswith(prefix)
+            }
+        skipped = self.removed_stem_prefixes + ('fc.', )
+        state = {k: v for k, v in state.items() if not k.startswith(skipped)}
+        load_state_dict(self.backbone, state, strict=False, logger='current')
+        print_log(
+            f'TransNet: backbone layer1-4 loaded from {ckpt_name} (its stem '
+            'and fc are not part of TransNet).',
+            logger='current')
 
     # ------------------------------------------------------------------
     # geometry
@@ -195,7 +288,7 @@ class TransNet(BaseModule):
         return self.first_conv_factorised(coords)
 
     def run_backbone(self, x: Tensor) -> Tensor:
-        """``layer1``-``layer4`` of the backbone (the stem is skipped)."""
+        """``layer1``-``layer4`` of the backbone (it has no stem)."""
         for name in self.backbone.res_layers:
             x = getattr(self.backbone, name)(x)
         return x

@@ -1,11 +1,16 @@
 # Copyright (c) interwild_mm contributors.
-"""Conversion of official InterWild snapshots (spec section 6).
+"""Conversion of official InterWild snapshots.
 
 An official ``snapshot_<epoch>.pth`` is ``{'epoch', 'network',
 'optimizer'}``; ``network`` is the state dict of ``DataParallel(Model)``
-(every key prefixed ``module.``; MANO-layer keys normally removed). Every
-key is renamed to this package's :class:`InterWild` layout by prefix; the
-optimizer state is ignored.
+(every key prefixed ``module.``; MANO-layer keys normally removed), see
+``docs/official_conventions.md §6``. Every key is renamed to this package's
+:class:`InterWild` layout by prefix; the optimizer state is ignored.
+
+Two groups of official keys have no counterpart and are dropped by name:
+the MANO layers' data and the six stem keys of TransNet's ResNet-18, which
+the official forward never uses (``docs/official_conventions.md §1.10``)
+and which :class:`TransNet` therefore does not build.
 """
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -15,8 +20,8 @@ from torch import Tensor
 
 __all__ = [
     'OFFICIAL_PREFIX_MAP', 'OFFICIAL_DROPPED_PREFIXES',
-    'convert_official_state_dict', 'model_weight_shapes',
-    'OfficialCheckpointError'
+    'OFFICIAL_UNUSED_KEYS', 'convert_official_state_dict',
+    'model_weight_shapes', 'OfficialCheckpointError'
 ]
 
 #: official prefix (without ``module.``) -> prefix in :class:`InterWild`.
@@ -32,6 +37,18 @@ OFFICIAL_PREFIX_MAP: Dict[str, str] = OrderedDict([
 #: official prefixes that hold MANO model data, not weights (dropped).
 OFFICIAL_DROPPED_PREFIXES: Tuple[str, ...] = ('mano_layer_right.',
                                               'mano_layer_left.')
+
+#: official keys (without ``module.``) that hold weights the official forward
+#: never uses: the stem of TransNet's ResNet-18 (dropped by name; any other
+#: unknown key is still refused).
+OFFICIAL_UNUSED_KEYS: Tuple[str, ...] = (
+    'hand_trans_net.backbone.conv1.weight',
+    'hand_trans_net.backbone.bn1.weight',
+    'hand_trans_net.backbone.bn1.bias',
+    'hand_trans_net.backbone.bn1.running_mean',
+    'hand_trans_net.backbone.bn1.running_var',
+    'hand_trans_net.backbone.bn1.num_batches_tracked',
+)
 
 #: sub-modules of :class:`InterWild` that carry all of its weights.
 WEIGHT_SUBMODULES: Tuple[str, ...] = ('detect_net', 'hand_roi', 'shnet',
@@ -84,8 +101,8 @@ def convert_official_state_dict(
             every expected key must be provided.
 
     Returns:
-        tuple: the converted ``OrderedDict`` and the list of dropped MANO
-        keys.
+        tuple: the converted ``OrderedDict`` and the list of dropped keys
+        (MANO-layer keys and :data:`OFFICIAL_UNUSED_KEYS`, as given).
 
     Raises:
         OfficialCheckpointError: listing unmapped, unexpected, missing or
@@ -95,7 +112,8 @@ def convert_official_state_dict(
     dropped, unmapped = [], []
     for key, value in network.items():
         name = key[len('module.'):] if key.startswith('module.') else key
-        if name.startswith(OFFICIAL_DROPPED_PREFIXES):
+        if name.startswith(OFFICIAL_DROPPED_PREFIXES) or \
+                name in OFFICIAL_UNUSED_KEYS:
             dropped.append(key)
             continue
         for src, dst in OFFICIAL_PREFIX_MAP.items():

@@ -1,7 +1,8 @@
 # The tiny model for the 1-process vs 2-process first-step loss test:
 # deterministic data (no augmentation, DefaultSampler without shuffling,
 # so a 2-rank run's first global batch is samples [0, 1] like the 1-process
-# run's), every BatchNorm in eval mode (FreezeBNHook), one iteration,
+# run's), every BatchNorm in eval mode (FreezeBNHook), one iteration unless
+# tools/train.py --max-iters asks for more,
 # per-rank losses dumped by DumpLossHook (tests/test_training/
 # loss_dump_hook.py, put on PYTHONPATH by the test).
 _base_ = ['./tiny_interwild.py']
