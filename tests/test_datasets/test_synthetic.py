@@ -291,13 +291,13 @@ def test_mask_equals_rendered_annotation(dataset, layers,
 def test_camera_frame_route_of_the_loaders(dataset, layers):
     """World-frame MANO params + camera = camera-frame mesh.
 
-    Running MANO with the root orientation pre-multiplied by R (spec 3.1
-    ``get_mano_data``) rotates the hand about MANO's kinematic root ``c``
-    (the rest-pose root joint + trans), so it equals R (V_world - campos)
-    shifted by ``c - (R c + t)``. ``c`` is recovered independently as the
-    fixed point of root rotations. (The loaders' fix ``P - root + R root + t``
-    uses the regressed wrist instead of ``c``: exact only up to the wrist's
-    small pose-dependent offset from ``c``.)
+    Running MANO with the root orientation pre-multiplied by R
+    (``get_mano_data``, docs/official_conventions.md §3.1) rotates the hand
+    about MANO's kinematic root ``c`` (the rest-pose root joint + trans), so it
+    equals R (V_world - campos) shifted by ``c - (R c + t)``. ``c`` is
+    recovered independently as the fixed point of root rotations. (The loaders'
+    fix ``P - root + R root + t`` uses the regressed wrist instead of ``c``:
+    exact only up to the wrist's small pose-dependent offset from ``c``.)
     """
     n = 0
     for img, ann, cam, j3d, mano in iter_samples(dataset, 'train'):
