@@ -38,6 +38,7 @@ from interwild_mm.utils.checkpoint import (UnsafeCheckpointError,
                                            load_from_local_safe,
                                            safe_checkpoint_loading_enabled,
                                            safe_torch_load)
+from ._malicious import OpenPayload
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -220,16 +221,6 @@ def test_explicit_step_registers_safe_loaders():
 
 
 # ----------------------------------------------------------------- refusal
-class OpenPayload:
-    """Unpickling it calls open(marker, 'w'), i.e. creates the marker."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
-
-
 class SystemPayload:
     """Unpickling it runs a shell command creating the marker."""
 
