@@ -91,7 +91,7 @@ def _ensure_data(root: Path, mano_dir: str, num: int) -> None:
     if (root / 'annotations' / 'train' /
             'InterHand2.6M_train_data.json').is_file():
         return
-    from interwild_mm.datasets.synthetic import make_synthetic_dataset
+    from interwild_mm.synthetic import make_synthetic_dataset
     make_synthetic_dataset(root, num=num, num_test=4, num_hic=2,
                            mano_dir=mano_dir, seed=0)
 

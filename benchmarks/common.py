@@ -169,7 +169,7 @@ def load_model(config: str, checkpoint: str,
 
 def synthetic_mano_dir() -> str:
     """A cached synthetic MANO pair (the real files are licensed)."""
-    from interwild_mm.mano.synthetic import write_synthetic_mano
+    from interwild_mm.synthetic import write_synthetic_mano
     d = Path(tempfile.gettempdir()) / 'interwild_bench_mano'
     if not ((d / 'MANO_RIGHT.pkl').exists() and
             (d / 'MANO_LEFT.pkl').exists()):

@@ -12,7 +12,7 @@ def synthetic_mano_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Generated once per test session (the real MANO files are licensed and
     never available in CI). Pass it as ``model_dir`` to ``ManoLayer``.
     """
-    from interwild_mm.mano.synthetic import write_synthetic_mano
+    from interwild_mm.synthetic import write_synthetic_mano
     return write_synthetic_mano(tmp_path_factory.mktemp('mano'))
 
 

@@ -13,6 +13,9 @@ stem keys of TransNet's ResNet-18, which the official forward never uses.
 The output ``{'meta': ..., 'state_dict': ...}`` loads with ``strict=True``.
 ``--cfg-options`` changes the config's model the same way as in
 ``tools/train.py`` (e.g. ``model.trans_net.hm_shape=[32,32,32]``).
+The snapshot is read with ``weights_only=True`` and the project's exact
+allow-list (``interwild_mm/utils/checkpoint.py``, switched on by the tool): a
+snapshot that carries code is refused before anything in it runs.
 """
 import argparse
 import sys
@@ -47,9 +50,10 @@ def convert_file(src: str,
     from interwild_mm.models.utils.official_ckpt import (
         OFFICIAL_DROPPED_PREFIXES, OfficialCheckpointError,
         convert_official_state_dict, model_weight_shapes)
+    from interwild_mm.utils.checkpoint import safe_torch_load
     from interwild_mm.utils.config import load_config
 
-    ckpt = torch.load(src, map_location='cpu', weights_only=True)
+    ckpt = safe_torch_load(src, map_location='cpu')
     if not isinstance(ckpt, dict) or 'network' not in ckpt:
         raise OfficialCheckpointError(
             f'{src} is not an official InterWild snapshot: expected a dict '
@@ -76,7 +80,10 @@ def convert_file(src: str,
 
 
 def main() -> None:
+    from interwild_mm.utils.checkpoint import (UnsafeCheckpointError,
+                                               enable_safe_checkpoint_loading)
     from interwild_mm.utils.config import add_cfg_options_argument
+    enable_safe_checkpoint_loading()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='official snapshot_<epoch>.pth')
     parser.add_argument('dst', help='output mmengine checkpoint')
@@ -92,7 +99,7 @@ def main() -> None:
     try:
         meta = convert_file(args.src, args.dst, args.config,
                             args.cfg_options)
-    except OfficialCheckpointError as err:
+    except (OfficialCheckpointError, UnsafeCheckpointError) as err:
         sys.exit(f'convert_official_checkpoint: refused {args.src}:\n{err}')
     except ConfigOverrideError as err:
         sys.exit(f'convert_official_checkpoint: {err}')

@@ -6,9 +6,10 @@ Example::
     python tools/make_synthetic_dataset.py data/synthetic --num 200 --seed 0
 
 writes ``data/synthetic/{annotations,images}/{train,test}/...`` (InterHand2.6M
-layout), ``data/synthetic/HIC/data/...`` (HIC layout) and a README.txt. See
-``interwild_mm/datasets/synthetic.py`` for the conventions: the MANO fits are
-world-frame NeuralAnnot-style fits that mean what real ones mean to the
+layout), ``data/synthetic/HIC/data/...`` (HIC layout) and a README.txt (the
+generator is ``interwild_mm.synthetic``). See
+``interwild_mm/synthetic/ih26m_writer.py`` for the conventions: the MANO fits
+are world-frame NeuralAnnot-style fits that mean what real ones mean to the
 official loader (each image's hands are the fits placed in its camera by the
 official ``get_mano_data`` order, docs/official_conventions.md §3.1), so
 data written by an older version of this tool (plain world-frame MANO
@@ -22,8 +23,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from interwild_mm.datasets.synthetic import \
-    make_synthetic_dataset  # noqa: E402
+from interwild_mm.synthetic import make_synthetic_dataset  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -6,8 +6,12 @@ Usage:
     python tools/make_synthetic_mano.py OUT_DIR [--seed 0]
 """
 import argparse
+import os.path as osp
+import sys
 
-from interwild_mm.mano.synthetic import write_synthetic_mano
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from interwild_mm.synthetic import write_synthetic_mano  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

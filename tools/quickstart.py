@@ -226,10 +226,84 @@ def _fmt(v: Optional[float]) -> str:
     return '   n/a' if v is None else f'{v:8.2f}'
 
 
+def _new_work_dir(work_root: str) -> str:
+    """Create ``work_root/<timestamp>`` (never an existing folder)."""
+    work_dir = osp.join(work_root, time.strftime('%Y%m%d_%H%M%S'))
+    while osp.exists(work_dir):  # never reuse a folder
+        time.sleep(1)
+        work_dir = osp.join(work_root, time.strftime('%Y%m%d_%H%M%S'))
+    os.makedirs(work_dir)
+    return work_dir
+
+
+def train_and_test(args: argparse.Namespace, cli: List[str],
+                   work_dir: str) -> Dict[str, Any]:
+    """Steps 3-4: ``tools/train.py``, then ``tools/test.py`` on the HIC
+    split. Returns ``checkpoint`` (the last one), ``best_checkpoint`` and
+    ``train_seconds``."""
+    t_train = time.time()
+    iters = [] if args.max_iters is None else [
+        '--max-iters', str(args.max_iters)]
+    _run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir] +
+         iters + ['--cfg-options'] + cli)
+    train_s = time.time() - t_train
+    with open(osp.join(work_dir, 'last_checkpoint')) as fh:
+        last_ckpt = fh.read().strip()
+    best = sorted(glob.glob(osp.join(work_dir, 'best_MRRPE_*.pth')))
+    _run([sys.executable, 'tools/test.py', CONFIG, last_ckpt, '--work-dir',
+          osp.join(work_dir, 'test_hic'), '--cfg-options'] + cli)
+    return dict(checkpoint=last_ckpt,
+                best_checkpoint=best[-1] if best else None,
+                train_seconds=train_s)
+
+
+def run_demo(args: argparse.Namespace, checkpoint: str,
+             work_dir: str) -> Dict[str, str]:
+    """Step 5: ``demo/image_demo.py`` on the first held-out test image."""
+    demo_dir = osp.join(work_dir, 'demo')
+    demo_img = _first_test_image(args.data_root)
+    _run([
+        sys.executable, 'demo/image_demo.py', demo_img, '--config', CONFIG,
+        '--checkpoint', checkpoint, '--out-dir', demo_dir, '--device',
+        args.device, '--mano-dir', args.mano_dir,
+        # a few CPU minutes of training leave DetectNet's box confidences
+        # low; show both hands like the official demo (threshold 0)
+        '--hand-score-thr', '0'
+    ])
+    return dict(demo_dir=demo_dir, demo_image=demo_img)
+
+
+def print_summary(summary: Dict[str, Any], work_dir: str) -> None:
+    """Step 6: the before/after table and where everything is."""
+    before, after = summary['before'], summary['after']
+    print('\n' + '=' * 64)
+    print('InterWild quickstart - held-out synthetic captures '
+          '(InterHand2.6M protocol, mm; IoU x100)')
+    print(f'{"metric":<12}{"untrained":>12}{"trained":>12}')
+    for k in REPORTED:
+        print(f'{k:<12}{_fmt(before.get(k)):>12}{_fmt(after.get(k)):>12}')
+    print('-' * 64)
+    print(f'training time     : {summary["train_seconds"] / 60:.1f} min '
+          f'(total {summary["total_seconds"] / 60:.1f} min)')
+    print(f'work dir          : {work_dir}')
+    print(f'trained checkpoint: {summary["checkpoint"]}')
+    if summary['best_checkpoint']:
+        print(f'best (by MRRPE)   : {summary["best_checkpoint"]}')
+    print(f'HIC-format test   : {osp.join(work_dir, "test_hic")}')
+    print(f'demo outputs      : {summary["demo_dir"]}  '
+          f'(input {summary["demo_image"]})')
+    metrics_file = osp.join(work_dir, 'quickstart_metrics.json')
+    print(f'metrics (json)    : {metrics_file}')
+    print('=' * 64)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     t_start = time.time()
     os.chdir(_REPO_ROOT)
+    # the in-process evaluations load checkpoints through mmengine
+    from interwild_mm.utils.checkpoint import enable_safe_checkpoint_loading
+    enable_safe_checkpoint_loading()
     # `--cfg-options` of tools/train.py / tools/test.py, and the same
     # overrides for the in-process evaluations; checked before any long step
     overrides = build_overrides(args)
@@ -239,11 +313,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     except ConfigOverrideError as err:
         sys.exit(f'tools/quickstart.py: {err}')
     cli = overrides_to_cli(overrides)
-    work_dir = osp.join(args.work_root, time.strftime('%Y%m%d_%H%M%S'))
-    while osp.exists(work_dir):  # never reuse a folder
-        time.sleep(1)
-        work_dir = osp.join(args.work_root, time.strftime('%Y%m%d_%H%M%S'))
-    os.makedirs(work_dir)
+    work_dir = _new_work_dir(args.work_root)
 
     ensure_mano(args.mano_dir)
     ensure_dataset(args.data_root, args.mano_dir, args.num)
@@ -255,60 +325,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     save_initial_checkpoint(CONFIG, overrides, work_dir, init_ckpt)
     before = evaluate_heldout(CONFIG, overrides, init_ckpt, work_dir,
                               'before')
+    # --- train, test, after, demo ----------------------------------------
+    trained = train_and_test(args, cli, work_dir)
+    after = evaluate_heldout(CONFIG, overrides, trained['checkpoint'],
+                             work_dir, 'after')
+    demo = run_demo(args, trained['checkpoint'], work_dir)
 
-    # --- train ----------------------------------------------------------
-    t_train = time.time()
-    iters = [] if args.max_iters is None else [
-        '--max-iters', str(args.max_iters)]
-    _run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir] +
-         iters + ['--cfg-options'] + cli)
-    train_s = time.time() - t_train
-    with open(osp.join(work_dir, 'last_checkpoint')) as fh:
-        last_ckpt = fh.read().strip()
-    best = sorted(glob.glob(osp.join(work_dir, 'best_MRRPE_*.pth')))
-
-    # --- after ----------------------------------------------------------
-    after = evaluate_heldout(CONFIG, overrides, last_ckpt, work_dir, 'after')
-    _run([sys.executable, 'tools/test.py', CONFIG, last_ckpt, '--work-dir',
-          osp.join(work_dir, 'test_hic'), '--cfg-options'] + cli)
-
-    # --- demo on a held-out image ----------------------------------------
-    demo_dir = osp.join(work_dir, 'demo')
-    demo_img = _first_test_image(args.data_root)
-    _run([
-        sys.executable, 'demo/image_demo.py', demo_img, '--config', CONFIG,
-        '--checkpoint', last_ckpt, '--out-dir', demo_dir, '--device',
-        args.device, '--mano-dir', args.mano_dir,
-        # a few CPU minutes of training leave DetectNet's box confidences
-        # low; show both hands like the official demo (threshold 0)
-        '--hand-score-thr', '0'
-    ])
-
-    # --- summary ----------------------------------------------------------
-    summary = dict(
-        before=before, after=after, checkpoint=last_ckpt,
-        best_checkpoint=best[-1] if best else None, train_seconds=train_s,
-        total_seconds=time.time() - t_start)
+    summary = dict(before=before, after=after, **trained, **demo,
+                   total_seconds=time.time() - t_start)
     with open(osp.join(work_dir, 'quickstart_metrics.json'), 'w') as fh:
         json.dump(summary, fh, indent=2)
-    print('\n' + '=' * 64)
-    print('InterWild quickstart - held-out synthetic captures '
-          '(InterHand2.6M protocol, mm; IoU x100)')
-    print(f'{"metric":<12}{"untrained":>12}{"trained":>12}')
-    for k in REPORTED:
-        print(f'{k:<12}{_fmt(before.get(k)):>12}{_fmt(after.get(k)):>12}')
-    print('-' * 64)
-    print(f'training time     : {train_s / 60:.1f} min '
-          f'(total {summary["total_seconds"] / 60:.1f} min)')
-    print(f'work dir          : {work_dir}')
-    print(f'trained checkpoint: {last_ckpt}')
-    if best:
-        print(f'best (by MRRPE)   : {best[-1]}')
-    print(f'HIC-format test   : {osp.join(work_dir, "test_hic")}')
-    print(f'demo outputs      : {demo_dir}  (input {demo_img})')
-    metrics_file = osp.join(work_dir, 'quickstart_metrics.json')
-    print(f'metrics (json)    : {metrics_file}')
-    print('=' * 64)
+    print_summary(summary, work_dir)
 
 
 if __name__ == '__main__':

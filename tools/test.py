@@ -13,6 +13,10 @@ unexpected or mis-shaped key); otherwise the tool stops and names the keys
 (``--non-strict`` evaluates anyway, with the unmatched weights left at their
 initial values). The metric table (MPJPE / MPVPE / MRRPE / RRVE / IoU) is
 printed at the end and written to ``<work_dir>/<timestamp>/<timestamp>.json``.
+The checkpoint is loaded with ``weights_only=True`` and an exact allow-list
+(the tool switches safe loading on first, see
+``interwild_mm/utils/checkpoint.py``); one that carries code is refused
+before anything in it runs.
 """
 import argparse
 import os
@@ -32,6 +36,8 @@ from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from interwild_mm.engine.threads import configure_threads  # noqa: E402
+from interwild_mm.utils.checkpoint import (  # noqa: E402
+    UnsafeCheckpointError, enable_safe_checkpoint_loading)
 from interwild_mm.utils.config import (  # noqa: E402
     ConfigOverrideError, add_cfg_options_argument, enable_visualization,
     merge_cfg_options, set_work_dir)
@@ -142,6 +148,7 @@ def format_metric_table(metrics: dict) -> str:
 
 def main() -> None:
     args = parse_args()
+    enable_safe_checkpoint_loading()
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
@@ -152,7 +159,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     try:
         load_checked(runner, args.checkpoint, strict=not args.non_strict)
-    except CheckpointMismatchError as err:
+    except (CheckpointMismatchError, UnsafeCheckpointError) as err:
         destroy_process_group(barrier=False)
         sys.exit(f'tools/test.py: {err}')
     metrics = runner.test()

@@ -23,6 +23,11 @@ Threads: unless ``OMP_NUM_THREADS`` is set, the main process uses
 ``max(1, cores // ranks - num_workers)`` torch threads, idle OpenMP threads
 sleep and data workers use one thread each
 (``interwild_mm/engine/threads.py``).
+
+Checkpoints (``load_from``, ``--resume``, ImageNet ``torchvision://``
+weights) are loaded with ``weights_only=True`` and an exact allow-list: the
+tool switches safe loading on before it builds the Runner
+(``interwild_mm/utils/checkpoint.py``).
 """
 import argparse
 import os
@@ -45,6 +50,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from interwild_mm.engine.pretrained import PretrainedWeightsError  # noqa
 from interwild_mm.engine.threads import configure_threads  # noqa: E402
+from interwild_mm.utils.checkpoint import (  # noqa: E402
+    UnsafeCheckpointError, enable_safe_checkpoint_loading)
 from interwild_mm.utils.config import (  # noqa: E402
     ConfigOverrideError, add_cfg_options_argument, enable_visualization,
     merge_cfg_options, set_work_dir)
@@ -246,6 +253,7 @@ def thread_note(info: dict) -> str:
 
 def main() -> None:
     args = parse_args()
+    enable_safe_checkpoint_loading()
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
@@ -256,7 +264,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except PretrainedWeightsError as err:
+    except (PretrainedWeightsError, UnsafeCheckpointError) as err:
         destroy_process_group(barrier=False)
         sys.exit(f'tools/train.py: {err}')
     destroy_process_group()

@@ -3,8 +3,16 @@
 # Registration: interwild_mm registers all its components directly into
 # mmpose's registries, so configs run in mmpose's scope and may freely mix
 # stock mmpose components (and `mmdet.`-prefixed mmdet ones) with ours.
+# Safe checkpoint loading: importing `interwild_mm.utils.safe_loading` (when
+# the config is read) makes mmengine load every checkpoint (load_from,
+# resume, init_cfg Pretrained) with weights_only=True and an exact
+# allow-list, and explains a failed torchvision:// download. `import
+# interwild_mm` alone changes no mmengine loader; a config that replaces
+# `custom_imports` should list both modules.
 default_scope = 'mmpose'
-custom_imports = dict(imports=['interwild_mm'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['interwild_mm', 'interwild_mm.utils.safe_loading'],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

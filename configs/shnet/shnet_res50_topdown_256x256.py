@@ -29,7 +29,11 @@
 _base_ = ['../_base_/schedules/interwild_7e.py']
 
 default_scope = 'mmpose'
-custom_imports = dict(imports=['interwild_mm'], allow_failed_imports=False)
+# interwild_mm.utils.safe_loading: load checkpoints with weights_only=True
+# and an exact allow-list (configs/_base_/default_runtime.py)
+custom_imports = dict(
+    imports=['interwild_mm', 'interwild_mm.utils.safe_loading'],
+    allow_failed_imports=False)
 
 input_size = (256, 256)  # (W, H) crop
 # read by mmpose's MMPoseInferencer

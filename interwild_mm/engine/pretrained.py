@@ -14,6 +14,10 @@ the project's safe HTTP loader (``weights_only=True``, see
 :class:`PretrainedWeightsError` that says what failed, where the file is
 expected and how to pre-fetch it or switch pretrained weights off
 (``--cfg-options pretrained=False``).
+
+The loader is registered by the explicit safe-loading step
+(:func:`interwild_mm.utils.enable_safe_checkpoint_loading`, run by the tools
+and by configs through ``custom_imports``), never on import.
 """
 import http.client
 import os.path as osp
@@ -109,7 +113,11 @@ def load_torchvision_checkpoint(filename: str,
 
 def register_torchvision_loader() -> None:
     """Register :func:`load_torchvision_checkpoint` for ``torchvision://``
-    and ``modelzoo://`` in mmengine's ``CheckpointLoader`` (idempotent)."""
+    and ``modelzoo://`` in mmengine's ``CheckpointLoader`` (idempotent).
+
+    Part of :func:`interwild_mm.utils.enable_safe_checkpoint_loading`; call
+    that instead (it also makes the download itself safe).
+    """
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(
         prefixes=PREFIXES, loader=load_torchvision_checkpoint, force=True)

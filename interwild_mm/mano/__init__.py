@@ -4,10 +4,8 @@ from . import constants
 from .constants import *  # noqa: F401,F403
 from .io import load_mano_pickle, resolve_mano_dir
 from .layer import ManoLayer, build_sh_joint_regressor, fix_left_shapedirs
-from .synthetic import make_synthetic_mano, write_synthetic_mano
 
 __all__ = [
-    'ManoLayer', 'resolve_mano_dir', 'load_mano_pickle',
-    'write_synthetic_mano', 'make_synthetic_mano', 'fix_left_shapedirs',
+    'ManoLayer', 'resolve_mano_dir', 'load_mano_pickle', 'fix_left_shapedirs',
     'build_sh_joint_regressor', 'constants'
 ] + list(constants.__all__)

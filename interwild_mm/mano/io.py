@@ -258,7 +258,7 @@ def load_mano_pickle(path: Union[str, os.PathLike]) -> Dict[str, Any]:
     Args:
         path (str | PathLike): ``MANO_RIGHT.pkl`` or ``MANO_LEFT.pkl`` (the
             official Python-2 files or ones written by
-            :func:`interwild_mm.mano.write_synthetic_mano`).
+            :func:`interwild_mm.synthetic.write_synthetic_mano`).
 
     Returns:
         dict: The model entries; chumpy arrays became ``np.ndarray``

@@ -18,14 +18,22 @@ Worse, mmengine's HTTP loader goes through
 ``torch.hub.load_state_dict_from_url`` whose default is
 ``weights_only=False``: it runs any code a downloaded pickle asks for.
 
-:func:`patch_mmengine_checkpoint_loading` replaces the local-path (prefix
-``''``) and ``http://``/``https://`` loaders of
+:func:`enable_safe_checkpoint_loading` (the explicit opt-in step; the older
+name :func:`patch_mmengine_checkpoint_loading` does the same) replaces the
+local-path (prefix ``''``) and ``http://``/``https://`` loaders of
 :class:`mmengine.runner.CheckpointLoader` with loaders that always call
 ``torch.load(..., weights_only=True)`` inside a context that allow-lists
-exactly the types listed above (see :func:`mmengine_safe_globals`). Any other
-global is refused before anything is executed, with
-:class:`UnsafeCheckpointError` naming it. The loaders never fall back to
-``weights_only=False``.
+exactly the types listed above (see :func:`mmengine_safe_globals`), and the
+``torchvision://`` loader with one that says how to get the ImageNet weights
+offline (``interwild_mm/engine/pretrained.py``). Any other global is refused
+before anything is executed, with :class:`UnsafeCheckpointError` naming it.
+The loaders never fall back to ``weights_only=False``.
+
+``import interwild_mm`` does not switch this on (importing the plugin only
+registers components). The project's configs switch it on through
+``custom_imports`` (``interwild_mm.utils.safe_loading``, whose import is the
+switch), and the tools call :func:`enable_safe_checkpoint_loading` before
+they build a Runner or load weights.
 """
 import contextlib
 import os
@@ -45,6 +53,7 @@ MapLocation = Optional[Union[Callable, torch.device, str, Dict[str, str]]]
 __all__ = [
     'UnsafeCheckpointError', 'mmengine_safe_globals', 'safe_torch_load',
     'load_from_local_safe', 'load_from_http_safe',
+    'enable_safe_checkpoint_loading', 'safe_checkpoint_loading_enabled',
     'patch_mmengine_checkpoint_loading'
 ]
 
@@ -280,26 +289,56 @@ def load_from_http_safe(filename: str,
     return checkpoint
 
 
-def patch_mmengine_checkpoint_loading() -> None:
-    """Make mmengine load checkpoints with ``weights_only=True`` + allow-list.
+#: mmengine ``CheckpointLoader`` prefixes served by the local / HTTP loaders.
+_LOCAL_PREFIX = ''
+_HTTP_PREFIXES = ('http://', 'https://')
 
-    Registers (``force=True``) :func:`load_from_local_safe` for local paths
-    and :func:`load_from_http_safe` for ``http://``/``https://`` in
-    :class:`mmengine.runner.CheckpointLoader`. This covers
-    ``Runner.load_checkpoint``, ``Runner.resume`` (both go through
-    ``_load_checkpoint`` → ``CheckpointLoader.load_checkpoint``),
+
+def enable_safe_checkpoint_loading() -> None:
+    """Make mmengine load checkpoints safely (the explicit opt-in step).
+
+    Registers (``force=True``) in :class:`mmengine.runner.CheckpointLoader`:
+    :func:`load_from_local_safe` for local paths, :func:`load_from_http_safe`
+    for ``http://``/``https://`` and
+    :func:`interwild_mm.engine.pretrained.load_torchvision_checkpoint` for
+    ``torchvision://``/``modelzoo://`` (safe HTTP download, clear offline
+    message). This covers ``Runner.load_checkpoint``, ``Runner.resume``
+    (both go through ``_load_checkpoint`` -> ``CheckpointLoader``),
     ``mmengine.runner.load_checkpoint`` and
-    ``init_cfg=dict(type='Pretrained')``.
-    It also rebinds ``mmengine.runner.checkpoint.load_from_http``, which the
-    ``torchvision://``, ``open-mmlab://`` and ``mmcls://`` loaders call
-    directly. Idempotent.
+    ``init_cfg=dict(type='Pretrained')``. It also rebinds
+    ``mmengine.runner.checkpoint.load_from_http``, which the
+    ``open-mmlab://`` and ``mmcls://`` loaders call directly.
+
+    Process-wide and idempotent. Called by the tools before they build a
+    Runner; configs switch it on by listing
+    ``interwild_mm.utils.safe_loading`` in ``custom_imports``.
     """
     from mmengine.runner import checkpoint as mm_ckpt
 
+    from interwild_mm.engine.pretrained import register_torchvision_loader
     mm_ckpt.CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local_safe, force=True)
+        prefixes=_LOCAL_PREFIX, loader=load_from_local_safe, force=True)
     mm_ckpt.CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'),
-        loader=load_from_http_safe,
-        force=True)
+        prefixes=_HTTP_PREFIXES, loader=load_from_http_safe, force=True)
     mm_ckpt.load_from_http = load_from_http_safe
+    register_torchvision_loader()
+
+
+def safe_checkpoint_loading_enabled() -> bool:
+    """Whether :func:`enable_safe_checkpoint_loading` is in effect (all of
+    its loaders are the ones mmengine uses now)."""
+    from mmengine.runner import checkpoint as mm_ckpt
+
+    from interwild_mm.engine.pretrained import (PREFIXES,
+                                                load_torchvision_checkpoint)
+    expected = {_LOCAL_PREFIX: load_from_local_safe}
+    expected.update({p: load_from_http_safe for p in _HTTP_PREFIXES})
+    expected.update({p: load_torchvision_checkpoint for p in PREFIXES})
+    schemes = mm_ckpt.CheckpointLoader._schemes
+    return (all(schemes.get(p) is f for p, f in expected.items())
+            and mm_ckpt.load_from_http is load_from_http_safe)
+
+
+def patch_mmengine_checkpoint_loading() -> None:
+    """Same as :func:`enable_safe_checkpoint_loading` (the older name)."""
+    enable_safe_checkpoint_loading()

@@ -104,7 +104,7 @@ def _check_sample(s, e, img):
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory, synthetic_mano_dir):
-    from interwild_mm.datasets.synthetic import make_synthetic_dataset
+    from interwild_mm.synthetic import make_synthetic_dataset
     root = tmp_path_factory.mktemp('syn_validity')
     # seed 3: several joints outside the image (data.json 0, joint_3d 1)
     make_synthetic_dataset(str(root), num=24, num_test=4, num_hic=0,

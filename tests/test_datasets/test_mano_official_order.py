@@ -44,7 +44,7 @@ def layers64(synthetic_mano_dir):
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory, synthetic_mano_dir):
-    from interwild_mm.datasets.synthetic import make_synthetic_dataset
+    from interwild_mm.synthetic import make_synthetic_dataset
     root = tmp_path_factory.mktemp('syn_official')
     make_synthetic_dataset(str(root), num=14, num_test=4, num_hic=0,
                            mano_dir=str(synthetic_mano_dir), seed=4,

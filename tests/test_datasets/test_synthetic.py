@@ -291,13 +291,13 @@ def test_mask_equals_rendered_annotation(dataset, layers,
 def test_camera_frame_route_of_the_loaders(dataset, layers):
     """World-frame MANO params + camera = camera-frame mesh.
 
-    Running MANO with the root orientation pre-multiplied by R (spec 3.1
-    ``get_mano_data``) rotates the hand about MANO's kinematic root ``c``
-    (the rest-pose root joint + trans), so it equals R (V_world - campos)
-    shifted by ``c - (R c + t)``. ``c`` is recovered independently as the
-    fixed point of root rotations. (The loaders' fix ``P - root + R root + t``
-    uses the regressed wrist instead of ``c``: exact only up to the wrist's
-    small pose-dependent offset from ``c``.)
+    Running MANO with the root orientation pre-multiplied by R
+    (``get_mano_data``, docs/official_conventions.md §3.1) rotates the hand
+    about MANO's kinematic root ``c`` (the rest-pose root joint + trans), so it
+    equals R (V_world - campos) shifted by ``c - (R c + t)``. ``c`` is
+    recovered independently as the fixed point of root rotations. (The loaders'
+    fix ``P - root + R root + t`` uses the regressed wrist instead of ``c``:
+    exact only up to the wrist's small pose-dependent offset from ``c``.)
     """
     n = 0
     for img, ann, cam, j3d, mano in iter_samples(dataset, 'train'):
@@ -380,31 +380,84 @@ def test_hic_split(dataset):
             assert hit.mean() > 0.99
 
 
-def test_deterministic_by_seed(tmp_path, synthetic_mano_dir):
-    from interwild_mm.datasets.synthetic import make_synthetic_dataset
+@pytest.fixture(scope='module')
+def small_datasets(tmp_path_factory, synthetic_mano_dir):
+    """Three tiny datasets: a and b with seed 5, c with seed 6."""
+    from interwild_mm.synthetic import make_synthetic_dataset
+    root = tmp_path_factory.mktemp('small')
     kw = dict(
         num=4,
         num_test=1,
         num_hic=1,
         mano_dir=str(synthetic_mano_dir),
         img_size=(160, 200))
-    make_synthetic_dataset(tmp_path / 'a', seed=5, **kw)
-    make_synthetic_dataset(tmp_path / 'b', seed=5, **kw)
-    make_synthetic_dataset(tmp_path / 'c', seed=6, **kw)
+    summary = make_synthetic_dataset(root / 'a', seed=5, **kw)
+    make_synthetic_dataset(root / 'b', seed=5, **kw)
+    make_synthetic_dataset(root / 'c', seed=6, **kw)
+    return root, summary
+
+
+def test_deterministic_by_seed(small_datasets):
+    root, _ = small_datasets
     files = sorted(
-        osp.relpath(osp.join(d, f), tmp_path / 'a')
-        for d, _, fs in os.walk(tmp_path / 'a') for f in fs)
+        osp.relpath(osp.join(d, f), root / 'a')
+        for d, _, fs in os.walk(root / 'a') for f in fs)
     assert len(files) > 10
     for f in files:
-        assert filecmp.cmp(
-            tmp_path / 'a' / f, tmp_path / 'b' / f, shallow=False), f
+        assert filecmp.cmp(root / 'a' / f, root / 'b' / f, shallow=False), f
     name = 'annotations/train/InterHand2.6M_train_MANO_NeuralAnnot.json'
-    assert not filecmp.cmp(
-        tmp_path / 'a' / name, tmp_path / 'c' / name, shallow=False)
+    assert not filecmp.cmp(root / 'a' / name, root / 'c' / name,
+                           shallow=False)
+
+
+def test_seed5_output_pinned(small_datasets):
+    """What the generator wrote for these arguments before it moved to
+    ``interwild_mm.synthetic`` (measured with the code of commit 82b3431,
+    ``interwild_mm/datasets/synthetic.py``): the random choices (captures,
+    cameras, frames, hand types), the sampled root orientation and the
+    first camera. Rendered pixels are not pinned (JPEG encoder)."""
+    root, summary = small_datasets
+    assert summary == {
+        'train': {'right': 0, 'left': 0, 'interacting': 3, 'frames': 3},
+        'test': {'right': 0, 'left': 1, 'interacting': 0, 'frames': 1},
+        'hic': {'right': 0, 'left': 0, 'interacting': 1},
+    }
+    train, test = load_split(root / 'a', 'train'), load_split(root / 'a',
+                                                               'test')
+    assert [(i['capture'], i['camera'], i['frame_idx'])
+            for i in train['data']['images']] == [(1, '400102', 1),
+                                                   (1, '400100', 2),
+                                                   (1, '400101', 3)]
+    assert [(i['capture'], i['camera'], i['frame_idx'])
+            for i in test['data']['images']] == [(9, '400901', 1)]
+    assert test['data']['annotations'][0]['hand_type'] == 'left'
+    assert train['MANO_NeuralAnnot']['1']['1']['right']['pose'][:3] == \
+        [-0.8966, -1.4059959, 0.0681024]
+    assert test['MANO_NeuralAnnot']['9']['1']['right'] is None
+    assert test['MANO_NeuralAnnot']['9']['1']['left']['pose'][:3] == \
+        [1.8924407, -2.1501547, -0.4615639]
+    cam = train['camera']['0']
+    np.testing.assert_allclose(cam['campos']['400000'],
+                               [67.1709251, -56.453591, -531.5683207],
+                               atol=1e-6)
+    np.testing.assert_allclose(cam['focal']['400000'],
+                               [174.5385674, 172.9633838], atol=1e-6)
+    np.testing.assert_allclose(cam['princpt']['400000'],
+                               [84.4917612, 101.0236911], atol=1e-6)
+    with open(root / 'a' / 'HIC' / 'data' / 'HIC.json') as fh:
+        hic = json.load(fh)
+    assert hic['annotations'] == [
+        dict(id=0, image_id=0, hand_type='interacting',
+             right_mano_path='01/mano/000000_right.ply',
+             left_mano_path='01/mano/000000_left.ply')
+    ]
+    assert hic['images'] == [
+        dict(id=0, file_name='01/rgb/000000.jpg', width=640, height=480)
+    ]
 
 
 def test_bad_arguments(tmp_path, synthetic_mano_dir):
-    from interwild_mm.datasets.synthetic import make_synthetic_dataset
+    from interwild_mm.synthetic import make_synthetic_dataset
     with pytest.raises(ValueError, match='num_test'):
         make_synthetic_dataset(
             tmp_path, num=4, num_test=4, mano_dir=str(synthetic_mano_dir))

@@ -15,7 +15,7 @@ CFG = osp.join(
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory, synthetic_mano_dir):
-    from interwild_mm.datasets.synthetic import make_synthetic_dataset
+    from interwild_mm.synthetic import make_synthetic_dataset
     root = tmp_path_factory.mktemp('synthetic')
     make_synthetic_dataset(
         str(root), num=8, num_test=3, num_hic=3,

@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from interwild_mm.mano.io import load_mano_pickle, resolve_mano_dir
-from interwild_mm.mano.synthetic import make_synthetic_mano
+from interwild_mm.synthetic import make_synthetic_mano
 
 
 @pytest.fixture

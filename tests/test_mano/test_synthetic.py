@@ -98,7 +98,53 @@ def test_deterministic_and_cli(tmp_path):
         [sys.executable, str(repo / 'tools/make_synthetic_mano.py'),
          str(out)], cwd=repo, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    from interwild_mm.mano.synthetic import write_synthetic_mano
+    from interwild_mm.synthetic import write_synthetic_mano
     again = write_synthetic_mano(tmp_path / 'again')
     for name in ('MANO_RIGHT.pkl', 'MANO_LEFT.pkl'):
         assert (out / name).read_bytes() == (again / name).read_bytes()
+
+
+def test_seed0_model_pinned():
+    """The seed-0 model is the one the generator wrote before it moved to
+    ``interwild_mm.synthetic`` (values measured with the code of commit
+    82b3431, ``interwild_mm/mano/synthetic.py``): entry order, template and
+    the random fields. The QR-based ``hands_components`` are left out (their
+    signs may depend on the LAPACK build)."""
+    from interwild_mm.synthetic import make_synthetic_mano
+    right = make_synthetic_mano(seed=0)['right']
+    assert list(right) == [
+        'hands_components', 'f', 'J_regressor', 'kintree_table', 'J',
+        'bs_style', 'hands_coeffs', 'weights', 'posedirs', 'hands_mean',
+        'v_template', 'shapedirs', 'bs_type'
+    ]
+    sums = {  # (sum, sum of absolute values)
+        'v_template': (1.5596234786135845, 56.65660186485381),
+        'J': (-0.10049999999794039, 0.9944999999979405),
+        'weights': (778.0, 778.0),
+        'posedirs': (-2.3759026965944607, 89.42474576036209),
+        'shapedirs': (-11.35425363723537, 25.404160087657008),
+        'hands_mean': (2.68966175777411, 3.6918412119624877),
+        'hands_coeffs': (12.279419977668052, 692.218347551196),
+    }
+    for key, (total, abs_total) in sums.items():
+        a = np.asarray(right[key])
+        assert a.sum() == pytest.approx(total, rel=1e-9, abs=1e-12), key
+        assert np.abs(a).sum() == pytest.approx(abs_total, rel=1e-9), key
+    np.testing.assert_array_equal(right['v_template'][745],
+                                  [-0.012, -0.013, 0.065])
+    np.testing.assert_allclose(
+        right['hands_mean'][:6],
+        [-0.0030482667231007178, -0.010493976461756437, 0.1,
+         -0.024849469506496517, -0.02675196978426814, 0.2], rtol=1e-12)
+    np.testing.assert_allclose(
+        right['hands_coeffs'][0, :4],
+        [-0.2187778661131218, 0.19218652544796758, -0.11161537437537945,
+         -0.10106833980528028], rtol=1e-12)
+    np.testing.assert_allclose(
+        right['shapedirs'][317, :, 3:6],
+        [[-0.0009670590955333288, -0.001353640838790095,
+          0.000160271577941315],
+         [-0.0014690789644871895, -0.0006993775869118937,
+          -0.0009863097804355765],
+         [0.00047427539180638613, -0.001171110005152257,
+          -0.0013670236237240956]], rtol=1e-9)

@@ -9,13 +9,13 @@ finished reduction in the prior iteration"), so a one-step run cannot catch
 it.
 
 Why the two must agree: every loss term is a mean over the batch's elements
-(spec 2), so with equal per-rank batch sizes the mean over ranks of the
-per-rank losses equals the loss of the whole batch in one process, provided
-a sample's loss does not depend on its batch mates. BatchNorm is the only
-layer coupling samples; CPU has no SyncBN, so the test config runs every BN
-in eval mode (running statistics). The data are deterministic (no random
-augmentation, unshuffled DefaultSampler: rank r takes samples r, r+2, ...,
-so the first global batch is samples 0 and 1 in both runs), and both runs
+(docs/official_conventions.md §2), so with equal per-rank batch sizes the mean
+over ranks of the per-rank losses equals the loss of the whole batch in one
+process, provided a sample's loss does not depend on its batch mates. BatchNorm
+is the only layer coupling samples; CPU has no SyncBN, so the test config runs
+every BN in eval mode (running statistics). The data are deterministic (no
+random augmentation, unshuffled DefaultSampler: rank r takes samples r, r+2,
+..., so the first global batch is samples 0 and 1 in both runs), and both runs
 start from the same seed (DDP also broadcasts rank 0's weights).
 """
 import json

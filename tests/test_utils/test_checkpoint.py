@@ -1,10 +1,13 @@
 # Copyright (c) interwild_mm contributors.
 """Safe checkpoint loading (interwild_mm.utils.checkpoint).
 
-Covers: mmengine Runner save -> resume round trip (iteration counter, weights,
+Covers, once the explicit step ``enable_safe_checkpoint_loading()`` ran:
+mmengine Runner save -> resume round trip (iteration counter, weights,
 optimizer state, message hub history, numpy dataset_meta) through mmengine's
 own code paths; refusal of checkpoints that carry code (nothing executes);
-HTTP loading; numpy-1.x pickles; the allow-list staying scoped.
+HTTP loading; numpy-1.x pickles; the allow-list staying scoped. That
+``import interwild_mm`` alone changes nothing is tested in
+``test_import_side_effects.py``.
 """
 import copy
 import functools
@@ -28,16 +31,19 @@ from mmengine.runner import CheckpointLoader, Runner, load_checkpoint
 from mmengine.runner import checkpoint as mm_ckpt
 from torch.utils.data import Dataset
 
+from interwild_mm.engine.pretrained import load_torchvision_checkpoint
 from interwild_mm.utils.checkpoint import (UnsafeCheckpointError,
+                                           enable_safe_checkpoint_loading,
                                            load_from_http_safe,
                                            load_from_local_safe,
-                                           patch_mmengine_checkpoint_loading,
+                                           safe_checkpoint_loading_enabled,
                                            safe_torch_load)
+from ._malicious import OpenPayload
 
 
 @pytest.fixture(autouse=True, scope='module')
-def _patched():
-    patch_mmengine_checkpoint_loading()
+def _enabled():
+    enable_safe_checkpoint_loading()
 
 
 # ----------------------------------------------------------------- toy setup
@@ -198,28 +204,23 @@ def test_local_loaders_return_mmengine_checkpoint(tmp_path):
         assert torch.equal(model.state_dict()[key], value)
 
 
-def test_import_interwild_mm_applies_patch():
-    import interwild_mm  # noqa: F401
-
+def test_explicit_step_registers_safe_loaders():
+    enable_safe_checkpoint_loading()  # idempotent
+    assert safe_checkpoint_loading_enabled()
     assert CheckpointLoader._get_checkpoint_loader('a/b.pth') \
         is load_from_local_safe
     assert CheckpointLoader._get_checkpoint_loader('https://x/y.pth') \
         is load_from_http_safe
-    # torchvision:// and open-mmlab:// call this module attribute directly
+    assert CheckpointLoader._get_checkpoint_loader('http://x/y.pth') \
+        is load_from_http_safe
+    for name in ('torchvision://resnet18', 'modelzoo://resnet18'):
+        assert CheckpointLoader._get_checkpoint_loader(name) \
+            is load_torchvision_checkpoint
+    # open-mmlab:// and mmcls:// call this module attribute directly
     assert mm_ckpt.load_from_http is load_from_http_safe
 
 
 # ----------------------------------------------------------------- refusal
-class OpenPayload:
-    """Unpickling it calls open(marker, 'w'), i.e. creates the marker."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
-
-
 class SystemPayload:
     """Unpickling it runs a shell command creating the marker."""
 

@@ -8,7 +8,10 @@
 _base_ = ['./tiny_interwild.py']
 
 custom_imports = dict(
-    imports=['interwild_mm', 'loss_dump_hook'], allow_failed_imports=False)
+    imports=[
+        'interwild_mm', 'interwild_mm.utils.safe_loading', 'loss_dump_hook'
+    ],
+    allow_failed_imports=False)
 train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(pipeline={{_base_.test_pipeline}}))

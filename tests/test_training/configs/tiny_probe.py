@@ -4,5 +4,6 @@
 _base_ = ['./tiny_interwild.py']
 
 custom_imports = dict(
-    imports=['interwild_mm', 'probe_hook'], allow_failed_imports=False)
+    imports=['interwild_mm', 'interwild_mm.utils.safe_loading', 'probe_hook'],
+    allow_failed_imports=False)
 custom_hooks = [dict(type='ProbeHook')]

@@ -1,5 +1,5 @@
 # Copyright (c) interwild_mm contributors.
-"""File writers and README of the synthetic dataset (``synthetic.py``)."""
+"""File writers, json precision and README of the synthetic dataset."""
 import json
 import os
 import os.path as osp
@@ -69,7 +69,8 @@ random MANO poses (offsets around the mean pose), shapes, orientations and
 backgrounds; rendered with interwild_mm.visualization.renderer. Regenerating
 with the same arguments gives identical files.
 
-InterHand2.6M format (spec 3.2), <split> = train | test:
+InterHand2.6M format (docs/official_conventions.md §3.2),
+<split> = train | test:
   annotations/<split>/InterHand2.6M_<split>_data.json
       COCO images[id, file_name, width, height, capture, seq_name, camera,
       frame_idx] and annotations[id, image_id, bbox, hand_type,
@@ -100,8 +101,9 @@ InterHand2.6M format (spec 3.2), <split> = train | test:
   present and joint projected inside the image; joint_3d joint_valid = hand
   present. data.json bbox = box of the valid 2D joints x1.2 (xywh, clipped).
 
-HIC format (spec 3.4), test only, {hic} images (640 x 480, focal (525, 525),
-principal point (319.5, 239.5), camera frame = world, metres):
+HIC format (docs/official_conventions.md §3.4), test only, {hic} images
+(640 x 480, focal (525, 525), principal point (319.5, 239.5), camera frame
+= world, metres):
   HIC/data/HIC.json
       images[id, file_name, width, height], annotations[id, image_id,
       hand_type, right_mano_path, left_mano_path]; paths relative to
