@@ -5,10 +5,10 @@ from .inferencer import CONVENTIONS, InterWildInferencer, official_int_box
 from .inputs import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, InferenceSummary,
                      InputError, collect_inputs, read_image, to_bgr_uint8)
 from .one_euro import ManoOneEuroSmoother, OneEuroFilter
-from .placement import (crop_camera_in_image, crop_to_image_affine,
-                        default_intrinsics, fit_translation,
-                        hand_crop_box_in_patch, place_root_scale,
-                        project_perspective)
+from .placement import (PlacementError, crop_camera_in_image,
+                        crop_to_image_affine, default_intrinsics,
+                        fit_translation, hand_crop_box_in_patch, place_hand,
+                        place_root_scale, project_perspective)
 
 __all__ = [
     'InterWildInferencer', 'CONVENTIONS', 'official_int_box',
@@ -16,5 +16,5 @@ __all__ = [
     'collect_inputs', 'read_image', 'to_bgr_uint8', 'OneEuroFilter',
     'ManoOneEuroSmoother', 'default_intrinsics', 'hand_crop_box_in_patch',
     'crop_to_image_affine', 'crop_camera_in_image', 'project_perspective',
-    'place_root_scale', 'fit_translation'
+    'place_root_scale', 'fit_translation', 'place_hand', 'PlacementError'
 ]

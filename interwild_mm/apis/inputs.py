@@ -222,11 +222,26 @@ def video_info(path: str) -> Tuple[float, int, int, int]:
 
 @dataclass
 class InferenceSummary:
-    """Counts of processed and failed inputs of one inferencer call."""
+    """Processed and failed inputs of one inferencer call.
+
+    Attributes:
+        ok (list[str]): inputs processed.
+        failed (list[tuple]): ``(input, reason)`` of the inputs (or video
+            frames) that were skipped.
+        degenerate (list[tuple]): ``(input, which hand: reason)`` of the
+            hands that could not be placed in the real camera.
+    """
     ok: List[str] = field(default_factory=list)
     failed: List[Tuple[str, str]] = field(default_factory=list)
+    degenerate: List[Tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [f'{len(self.ok)} ok, {len(self.failed)} failed']
+        head = f'{len(self.ok)} ok, {len(self.failed)} failed'
+        if self.degenerate:
+            head += (f', {len(self.degenerate)} hand(s) with a degenerate '
+                     'placement')
+        lines = [head]
         lines += [f'  failed: {src}: {why}' for src, why in self.failed]
+        lines += [f'  degenerate placement: {src}: {why}'
+                  for src, why in self.degenerate]
         return '\n'.join(lines)
