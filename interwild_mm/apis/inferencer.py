@@ -371,7 +371,8 @@ class InterWildInferencer(BaseInferencer):
 
     def save_meshes(self, out_dir: str, name: str,
                     persons: List[Dict[str, Any]]) -> List[str]:
-        """Write ``<name>_p<k>_{right,left,hands}.obj`` (real-camera metres)."""
+        """Write ``<name>_p<k>_{right,left,hands}.obj`` (real-camera
+        metres)."""
         return save_person_meshes(out_dir, name, persons, self.faces)
 
     existing_outputs = staticmethod(existing_outputs)

@@ -99,8 +99,9 @@ def collect_inputs(inputs: Union[str, np.ndarray, Sequence[Any]]
             kind = _kind_of_path(path)
             if kind is None:
                 raise InputError(
-                    f'{path!r} is neither an image ({", ".join(IMAGE_EXTENSIONS)}'
-                    f') nor a video ({", ".join(VIDEO_EXTENSIONS)}).')
+                    f'{path!r} is neither an image '
+                    f'({", ".join(IMAGE_EXTENSIONS)}) nor a video '
+                    f'({", ".join(VIDEO_EXTENSIONS)}).')
             items.append((kind, path, osp.basename(path)))
         else:
             raise InputError(f'input path {path!r} does not exist.')

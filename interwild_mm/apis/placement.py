@@ -336,8 +336,8 @@ def fit_translation(points_rel: np.ndarray,
         t = result = sol
     if result is None:
         if init is None:
-            raise ValueError('fit_translation: degenerate fit (points behind '
-                             'the camera) and no init given.')
+            raise PlacementError('fit_translation: degenerate fit (points '
+                                 'behind the camera) and no init given.')
         return np.asarray(init, np.float64).reshape(3).copy()
     return result
 
