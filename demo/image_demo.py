@@ -142,36 +142,36 @@ def add_video_args(parser: argparse.ArgumentParser) -> None:
                         help='One-Euro speed coefficient')
 
 
+#: ``InterWildInferencer`` argument -> command-line option (dest).
+INFERENCER_OPTIONS = dict(
+    model='config', weights='checkpoint', device='device',
+    cfg_options='cfg_options', det_config='det_config',
+    det_checkpoint='det_checkpoint', det_cat_id='det_cat_id',
+    bbox_thr='bbox_thr', hand_score_thr='hand_score_thr', speed='speed',
+    mano_dir='mano_dir', placement='placement')
+#: inferencer call argument -> command-line option (dest).
+CALL_OPTIONS = dict(batch_size='batch_size', out_dir='out_dir',
+                    overwrite='overwrite', focal='focal', princpt='princpt')
+
+
 def inferencer_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     """``InterWildInferencer`` arguments of the parsed options."""
-    return dict(
-        model=args.config,
-        weights=args.checkpoint,
-        device=args.device,
-        cfg_options=args.cfg_options,
-        det_config=args.det_config,
-        det_checkpoint=args.det_checkpoint,
-        det_cat_id=args.det_cat_id,
-        bbox_thr=args.bbox_thr,
-        hand_score_thr=args.hand_score_thr,
-        body_box_mode='float' if args.float_body_box else 'official_int',
-        speed=args.speed,
-        mano_dir=args.mano_dir,
-        placement=args.placement)
+    kwargs = {k: getattr(args, v) for k, v in INFERENCER_OPTIONS.items()}
+    kwargs['body_box_mode'] = 'float' if args.float_body_box else \
+        'official_int'
+    return kwargs
 
 
 def call_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
-    """Arguments of one inferencer call of the parsed options."""
-    return dict(
-        batch_size=args.batch_size,
-        out_dir=args.out_dir,
-        overwrite=args.overwrite,
-        focal=args.focal,
-        princpt=args.princpt,
+    """Arguments of one inferencer call of the parsed options (the video
+    options fall back to their defaults for the image demo)."""
+    kwargs = {k: getattr(args, v) for k, v in CALL_OPTIONS.items()}
+    kwargs.update(
         save_meshes=not args.no_meshes,
         smooth=getattr(args, 'smooth', False),
         smooth_cfg=dict(min_cutoff=getattr(args, 'min_cutoff', 1.0),
                         beta=getattr(args, 'beta', 0.5)))
+    return kwargs
 
 
 def _print_result(result: Dict[str, Any]) -> None:

@@ -38,8 +38,6 @@ Pipeline per image; each step lives in a module of its own:
    ``overwrite=True``. The run loops are in :mod:`.loops`; the config and
    checkpoint loading in :mod:`.model_loading`.
 """
-import os
-import os.path as osp
 import warnings
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -49,27 +47,24 @@ from mmengine.config import Config
 from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
+from mmpose.registry import INFERENCERS
 
 from interwild_mm.models.utils.inference_opt import (SPEED_MODES,
                                                      inference_context,
                                                      optimize_for_inference)
 from .detector import PersonDetector, whole_image_person
+from .hand_mesh import ManoMeshes
 from .inputs import InferenceSummary, collect_inputs
 from .loops import RunOptions, run_images, run_video
 from .model_loading import (load_inference_config, load_weights,
                             read_checkpoint, resolve_mano_in_config)
 from .overlay import draw_overlay
-from .postprocess import (HANDS, PLACEMENTS, TWO_HAND_MODES, person_record,
+from .postprocess import (PLACEMENTS, TWO_HAND_MODES, person_record,
                           smooth_hands)
 from .preprocess import (BODY_BOX_MODES, iter_batches, make_patch,
                          official_int_box)
-from .writers import (CONVENTIONS, existing_outputs, record_to_json,
-                      save_person_meshes, to_jsonable)
-
-try:
-    from mmpose.registry import INFERENCERS
-except Exception:  # pragma: no cover - mmpose missing
-    INFERENCERS = None
+from .writers import (CONVENTIONS, check_out_dir, existing_outputs,
+                      record_to_json, save_person_meshes, to_jsonable)
 
 __all__ = ['InterWildInferencer', 'CONVENTIONS', 'official_int_box']
 
@@ -80,18 +75,7 @@ def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
                          f'{value!r}.')
 
 
-class _Registrable:
-    """Decorator stand-in when mmpose is not importable."""
-
-    @staticmethod
-    def register_module(*args, **kwargs):
-        return lambda cls: cls
-
-
-_REGISTRY = INFERENCERS if INFERENCERS is not None else _Registrable()
-
-
-@_REGISTRY.register_module(name='InterWildInferencer')
+@INFERENCERS.register_module(name='InterWildInferencer')
 class InterWildInferencer(BaseInferencer):
     """Inference wrapper of :class:`InterWild` in the MMPoseInferencer style.
 
@@ -181,9 +165,8 @@ class InterWildInferencer(BaseInferencer):
         size = getattr(self.model, 'input_size', None) or \
             cfg.model.get('input_size')
         self.input_size_wh = (int(size[1]), int(size[0]))  # from (H, W)
-        self._mano_layers: Dict[str, Any] = {}
-        self.faces = {side: self._mano_layer(side).faces.detach().cpu()
-                      .numpy().astype(np.int64) for side in HANDS}
+        self.mano = ManoMeshes(self.model, self.mano_dir)
+        self.faces = self.mano.faces
         self.detector = None if det_config is None else PersonDetector(
             det_config, det_checkpoint, device, det_cat_id, bbox_thr)
 
@@ -219,33 +202,9 @@ class InterWildInferencer(BaseInferencer):
         """Overlays are drawn by :func:`.overlay.draw_overlay`."""
         return None
 
-    # ------------------------------------------------------------------
-    # MANO
-    # ------------------------------------------------------------------
     def _mano_layer(self, side: str):
-        """The model's MANO layer of ``side`` (or a new one on CPU)."""
-        if side not in self._mano_layers:
-            from interwild_mm.mano.layer import ManoLayer
-            layer = getattr(self.model, f'mano_layer_{side}', None)
-            if not isinstance(layer, ManoLayer):
-                layer = ManoLayer(model_dir=self.mano_dir, side=side)
-            self._mano_layers[side] = layer.eval()
-        return self._mano_layers[side]
-
-    def _mano_forward(self, side: str, mano: Dict[str, np.ndarray]
-                      ) -> Tuple[np.ndarray, np.ndarray]:
-        """Wrist-relative (vertices, joints) of MANO parameters."""
-        layer = self._mano_layer(side)
-        buf = next(iter(layer.buffers()), None)
-        dev = buf.device if buf is not None else torch.device('cpu')
-        t = {k: torch.as_tensor(np.asarray(v, np.float32),
-                                device=dev).reshape(1, -1)
-             for k, v in mano.items()}
-        with torch.no_grad():
-            out = layer(t['global_orient'], t['hand_pose'], t['betas'])
-        verts = out['vertices'][0].double().cpu().numpy()
-        joints = out['joints'][0].double().cpu().numpy()
-        return verts - joints[0], joints - joints[0]
+        """The MANO layer of ``side`` (:class:`.hand_mesh.ManoMeshes`)."""
+        return self.mano.layer(side)
 
     # ------------------------------------------------------------------
     # steps
@@ -319,7 +278,7 @@ class InterWildInferencer(BaseInferencer):
         if smoother is not None:
             def smooth(hands, rel_trans):
                 return smooth_hands(smoother['filter'], smoother.get('t'),
-                                    hands, rel_trans, self._mano_forward)
+                                    hands, rel_trans, self.mano.forward)
         return person_record(pred, person, focal, princpt,
                              self.hand_score_thr, self.placement,
                              self.two_hand_mode, smooth)
@@ -349,20 +308,6 @@ class InterWildInferencer(BaseInferencer):
             out.append(item)
         return dict(predictions=out, visualization=visualization)
 
-    def make_record(self, name: str, source: str,
-                    image_shape: Tuple[int, int], focal: np.ndarray,
-                    princpt: np.ndarray, cam_source: str,
-                    persons: List[Dict[str, Any]]) -> Dict[str, Any]:
-        """The result record of one image."""
-        return dict(
-            name=name,
-            input=source,
-            image_size=dict(height=int(image_shape[0]),
-                            width=int(image_shape[1])),
-            camera=dict(focal=focal, princpt=princpt, source=cam_source),
-            hand_score_thr=self.hand_score_thr,
-            persons=persons)
-
     @staticmethod
     def to_json(record: Dict[str, Any], with_conventions: bool = True
                 ) -> Dict[str, Any]:
@@ -380,21 +325,6 @@ class InterWildInferencer(BaseInferencer):
     # ------------------------------------------------------------------
     # main entry
     # ------------------------------------------------------------------
-    def _check_out_dir(self, out_dir: Optional[str], items: list,
-                       overwrite: bool) -> None:
-        """Refuse to overwrite outputs; create ``out_dir``."""
-        if out_dir is None:
-            return
-        clash = existing_outputs(out_dir, items)
-        if clash and not overwrite:
-            shown = ', '.join(osp.basename(p) for p in clash[:5])
-            more = f' and {len(clash) - 5} more' if len(clash) > 5 else ''
-            raise FileExistsError(
-                f'{len(clash)} output file(s) already exist in {out_dir!r} '
-                f'({shown}{more}); refusing to overwrite. Use another '
-                '--out-dir, or pass --overwrite (overwrite=True).')
-        os.makedirs(out_dir, exist_ok=True)
-
     def __call__(self,
                  inputs: Union[str, np.ndarray, Sequence[Any]],
                  batch_size: int = 1,
@@ -444,7 +374,7 @@ class InterWildInferencer(BaseInferencer):
             FileExistsError: if outputs exist and ``overwrite`` is False.
         """
         items = collect_inputs(inputs)
-        self._check_out_dir(out_dir, items, overwrite)
+        check_out_dir(out_dir, items, overwrite)
         self.summary = InferenceSummary()
         opts = RunOptions(
             batch_size=batch_size, out_dir=out_dir, focal=focal,

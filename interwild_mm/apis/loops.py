@@ -21,7 +21,7 @@ from .inputs import (InputError, InputItem, iter_video_frames, read_image,
 from .one_euro import ManoOneEuroSmoother
 from .placement import image_intrinsics
 from .postprocess import HANDS, pred_to_numpy
-from .writers import VideoOutputs, write_image_outputs
+from .writers import VideoOutputs, image_record, write_image_outputs
 
 __all__ = ['RunOptions', 'run_images', 'run_video', 'process_images']
 
@@ -106,8 +106,8 @@ def _image_record(engine, item: InputItem, img: np.ndarray,
             smoother=None if smoothers is None else smoothers.for_person(k))
         for k, (person, ds) in enumerate(entries)
     ]
-    record = engine.make_record(item.name, _source(item), img.shape[:2], f,
-                                c, cam_src, persons)
+    record = image_record(item.name, _source(item), img.shape[:2], f, c,
+                          cam_src, engine.hand_score_thr, persons)
     _note_degenerate(engine, item, persons)
     overlay = None
     if opts.draw and (need_overlay or opts.return_overlay or

@@ -344,16 +344,9 @@ def fit_translation(points_rel: np.ndarray,
 
 def check_in_front(points: np.ndarray, where: str,
                    min_depth: float = MIN_DEPTH) -> None:
-    """Refuse points that are not finite or not in front of a camera.
-
-    Args:
-        points (np.ndarray): ``(P, 3)`` camera coordinates, metres.
-        where (str): what the points are, for the message.
-        min_depth (float): smallest accepted depth. Defaults to 1 mm.
-
-    Raises:
-        PlacementError: naming the first problem found.
-    """
+    """Raise :class:`PlacementError` unless all ``(P, 3)`` points (camera
+    coordinates, metres; ``where`` names them) are finite and deeper than
+    ``min_depth``."""
     p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     if not np.all(np.isfinite(p)):
         raise PlacementError(f'{where} has non-finite (NaN or inf) '

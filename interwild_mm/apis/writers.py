@@ -10,6 +10,7 @@ as JSON ``null``.
 import copy
 import glob
 import json
+import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -23,8 +24,9 @@ from .inputs import InputItem
 from .postprocess import HANDS, is_placed
 
 __all__ = [
-    'CONVENTIONS', 'to_jsonable', 'record_to_json', 'save_person_meshes',
-    'existing_outputs', 'write_image_outputs', 'VideoOutputs'
+    'CONVENTIONS', 'to_jsonable', 'record_to_json', 'image_record',
+    'save_person_meshes', 'existing_outputs', 'check_out_dir',
+    'write_image_outputs', 'VideoOutputs'
 ]
 
 CONVENTIONS = {
@@ -148,6 +150,21 @@ def save_person_meshes(out_dir: str, name: str,
     return files
 
 
+def image_record(name: str, source: str, image_shape: Tuple[int, int],
+                 focal: np.ndarray, princpt: np.ndarray, cam_source: str,
+                 hand_score_thr: float,
+                 persons: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The result record of one image (see ``InterWildInferencer``)."""
+    return dict(
+        name=name,
+        input=source,
+        image_size=dict(height=int(image_shape[0]),
+                        width=int(image_shape[1])),
+        camera=dict(focal=focal, princpt=princpt, source=cam_source),
+        hand_score_thr=hand_score_thr,
+        persons=persons)
+
+
 def existing_outputs(out_dir: str, items: Sequence[InputItem]) -> List[str]:
     """Files in ``out_dir`` that a run on ``items`` would write."""
     if not osp.isdir(out_dir):
@@ -163,6 +180,27 @@ def existing_outputs(out_dir: str, items: Sequence[InputItem]) -> List[str]:
         for pat in patterns:
             found += glob.glob(pat)
     return sorted(set(found))
+
+
+def check_out_dir(out_dir: Optional[str], items: Sequence[InputItem],
+                  overwrite: bool) -> None:
+    """Refuse to overwrite outputs (unless ``overwrite``); create
+    ``out_dir``.
+
+    Raises:
+        FileExistsError: naming (some of) the files that exist.
+    """
+    if out_dir is None:
+        return
+    clash = existing_outputs(out_dir, items)
+    if clash and not overwrite:
+        shown = ', '.join(osp.basename(p) for p in clash[:5])
+        more = f' and {len(clash) - 5} more' if len(clash) > 5 else ''
+        raise FileExistsError(
+            f'{len(clash)} output file(s) already exist in {out_dir!r} '
+            f'({shown}{more}); refusing to overwrite. Use another '
+            '--out-dir, or pass --overwrite (overwrite=True).')
+    os.makedirs(out_dir, exist_ok=True)
 
 
 def write_image_outputs(out_dir: str, record: Dict[str, Any],
