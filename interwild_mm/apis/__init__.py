@@ -1,6 +1,11 @@
 # Copyright (c) interwild_mm contributors.
-"""Inference API: :class:`InterWildInferencer`, real-camera placement of the
-predicted hands and One-Euro temporal smoothing."""
+"""Inference API: :class:`InterWildInferencer` and its steps, one module per
+concern: inputs (``inputs``), person detector (``detector``), body box and
+patch (``preprocess``), config and checkpoint (``model_loading``),
+prediction -> records (``postprocess``), real-camera placement
+(``placement``), MANO meshes (``hand_mesh``), One-Euro smoothing
+(``one_euro``), overlay (``overlay``), output files (``writers``) and the
+image / video run loops (``loops``)."""
 from .inferencer import CONVENTIONS, InterWildInferencer, official_int_box
 from .inputs import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, InferenceSummary,
                      InputError, collect_inputs, read_image, to_bgr_uint8)

@@ -23,6 +23,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from interwild_mm.utils.checkpoint import patch_mmengine_checkpoint_loading
+
 __all__ = ['PersonDetector', 'whole_image_person', 'select_persons']
 
 Person = Tuple[np.ndarray, Optional[float]]
@@ -102,6 +104,7 @@ class PersonDetector:
         self.scope = config.get('default_scope', None) or 'mmdet'
         self.cat_id = int(cat_id)
         self.bbox_thr = float(bbox_thr)
+        patch_mmengine_checkpoint_loading()  # weights_only + allow-list
         with DefaultScope.overwrite_default_scope(self.scope):
             self.model = init_detector(config, checkpoint, device=str(device))
             self.pipeline = _test_pipeline(self.model.cfg)
