@@ -109,13 +109,17 @@ class PersonDetector:
             self.model = init_detector(config, checkpoint, device=str(device))
             self.pipeline = _test_pipeline(self.model.cfg)
 
-    def __call__(self, img: np.ndarray) -> List[Person]:
-        """Person boxes of a BGR image, see :func:`select_persons`."""
+    def __call__(self, img: np.ndarray, cat_id: Optional[int] = None,
+                 bbox_thr: Optional[float] = None) -> List[Person]:
+        """Person boxes of a BGR image, see :func:`select_persons`
+        (``cat_id`` / ``bbox_thr`` default to the constructor's)."""
         from mmdet.apis import inference_detector
         with DefaultScope.overwrite_default_scope(self.scope):
             det = inference_detector(self.model, img,
                                      test_pipeline=self.pipeline)
         inst = det.pred_instances.cpu().numpy()
         h, w = img.shape[:2]
-        return select_persons(inst.bboxes, inst.scores, inst.labels,
-                              self.cat_id, self.bbox_thr, h, w)
+        return select_persons(
+            inst.bboxes, inst.scores, inst.labels,
+            self.cat_id if cat_id is None else cat_id,
+            self.bbox_thr if bbox_thr is None else bbox_thr, h, w)

@@ -155,6 +155,8 @@ class InterWildInferencer(BaseInferencer):
         self.speed = speed
         self.placement = placement
         self.two_hand_mode = two_hand_mode
+        self.det_cat_id = int(det_cat_id)
+        self.bbox_thr = float(bbox_thr)
         self.summary = InferenceSummary()
         with DefaultScope.overwrite_default_scope(
                 cfg.get('default_scope', 'mmpose')):
@@ -216,7 +218,7 @@ class InterWildInferencer(BaseInferencer):
         finds no person."""
         if self.detector is None:
             return whole_image_person(*img.shape[:2])
-        return self.detector(img)
+        return self.detector(img, self.det_cat_id, self.bbox_thr)
 
     def make_patch(self, img: np.ndarray, box_xyxy: np.ndarray
                    ) -> Optional[Dict[str, np.ndarray]]:

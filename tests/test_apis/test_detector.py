@@ -148,6 +148,13 @@ def test_several_people_give_several_results(det_inferencer, monkeypatch,
         assert x <= x1 and y <= y1 and x + bw >= x2 - 1 and y + bh >= y2 - 1
     assert {'array_000_p0_hands.obj', 'array_000_p1_hands.obj'} <= set(
         rec['files'])
+    # a lower person threshold lets the 0.4 person in; order by box centre
+    # x: 150 (it), 160 (left person), 465 (right person)
+    monkeypatch.setattr(det_inferencer, 'bbox_thr', 0.35)
+    rec = next(det_inferencer([img]))
+    np.testing.assert_allclose(
+        [p['body_bbox_xyxy'] for p in rec['persons']],
+        [[100, 100, 200, 200], left_person, right_person])
 
 
 def test_detector_needs_a_checkpoint_and_an_existing_config(
