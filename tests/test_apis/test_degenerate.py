@@ -165,3 +165,36 @@ def test_overlay_skips_unplaced_hands(inferencer):
     assert xs.min() >= 9 and xs.max() <= 31 and ys.min() >= 9 and \
         ys.max() <= 21
     assert not changed[13:17, 13:27].any()
+
+
+def test_a_failing_video_frame_does_not_stop_the_video(inferencer,
+                                                       monkeypatch, tmp_path):
+    path = str(tmp_path / 'clip.mp4')
+    frame = cv2.resize(cv2.imread(osp.join(IH26M, FRAMES[0])), (128, 96))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10,
+                             (128, 96))
+    for i in range(3):
+        writer.write(np.roll(frame, 4 * i, axis=1))
+    writer.release()
+    orig, calls = inferencer.visualize, []
+
+    def fail_second(image, *args, **kwargs):
+        calls.append(len(calls))
+        if len(calls) == 2:
+            raise ValueError('cannot convert float NaN to integer')
+        return orig(image, *args, **kwargs)
+
+    monkeypatch.setattr(inferencer, 'visualize', fail_second)
+    out = tmp_path / 'out'
+    records = list(inferencer(path, out_dir=str(out)))
+    assert [r['frame_index'] for r in records] == [0, 1, 2]
+    assert ['error' in r for r in records] == [False, True, False]
+    summary = inferencer.summary
+    assert summary.ok == [path]
+    assert summary.failed == [('clip_000001', records[1]['error'])]
+    lines = (out / 'clip.jsonl').read_text().strip().split('\n')
+    assert [json.loads(ln)['frame_index'] for ln in lines] == [0, 1, 2]
+    assert 'error' in json.loads(lines[1])
+    cap = cv2.VideoCapture(str(out / 'clip_overlay.mp4'))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    cap.release()
