@@ -1,7 +1,6 @@
 # Copyright (c) interwild_mm contributors.
 """``--cfg-options`` of the demo scripts reach the built inferencer
 (issue #13 item 6, demo part)."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,19 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
+from .test_inferencer import _load_demo
+
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.abspath(osp.join(HERE, '..', '..'))
 SMALL_CFG = osp.join(HERE, 'small_interwild_cfg.py')
 IH26M_IMG = osp.join(ROOT, 'tests', 'data', 'interhand2.6m',
                      'image2017.jpg')
-
-
-def _load_demo(name):
-    path = osp.join(ROOT, 'demo', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'_cfgopt_{name}', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture
