@@ -40,6 +40,7 @@ summary), 1 nothing could be done (bad arguments, config, checkpoint, MANO).
 """
 import argparse
 import os.path as osp
+import pickle
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -194,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
         for result in inferencer(args.input, **call_kwargs(args)):
             _print_result(result)
     except (InputError, FileExistsError, FileNotFoundError, RuntimeError,
-            ValueError, ImportError) as err:
+            ValueError, ImportError, pickle.UnpicklingError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     summary = inferencer.summary
