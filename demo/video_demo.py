@@ -3,7 +3,8 @@
 
 Usage::
 
-    python demo/video_demo.py INPUT.mp4 --config configs/interwild_ih26m_coco.py \\
+    python demo/video_demo.py INPUT.mp4 \\
+        --config configs/interwild_ih26m_coco.py \\
         --checkpoint interwild_converted.pth --out-dir outputs [--smooth]
 
 Frames are streamed (never all in memory). Writes
@@ -13,7 +14,7 @@ the first line). ``--smooth`` applies a One-Euro filter (Casiez et al. 2012)
 to every hand's MANO rotations (in the 6D representation, re-orthonormalised),
 shape, virtual root, box, 2D joints and to ``rel_trans``; person slots are
 matched by their left-to-right order (reliable for one person). All other
-options are those of ``demo/image_demo.py``.
+options, ``--cfg-options`` included, are those of ``demo/image_demo.py``.
 """
 import os.path as osp
 import sys

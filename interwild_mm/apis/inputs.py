@@ -99,8 +99,9 @@ def collect_inputs(inputs: Union[str, np.ndarray, Sequence[Any]]
             kind = _kind_of_path(path)
             if kind is None:
                 raise InputError(
-                    f'{path!r} is neither an image ({", ".join(IMAGE_EXTENSIONS)}'
-                    f') nor a video ({", ".join(VIDEO_EXTENSIONS)}).')
+                    f'{path!r} is neither an image '
+                    f'({", ".join(IMAGE_EXTENSIONS)}) nor a video '
+                    f'({", ".join(VIDEO_EXTENSIONS)}).')
             items.append((kind, path, osp.basename(path)))
         else:
             raise InputError(f'input path {path!r} does not exist.')
@@ -222,11 +223,26 @@ def video_info(path: str) -> Tuple[float, int, int, int]:
 
 @dataclass
 class InferenceSummary:
-    """Counts of processed and failed inputs of one inferencer call."""
+    """Processed and failed inputs of one inferencer call.
+
+    Attributes:
+        ok (list[str]): inputs processed.
+        failed (list[tuple]): ``(input, reason)`` of the inputs (or video
+            frames) that were skipped.
+        degenerate (list[tuple]): ``(input, which hand: reason)`` of the
+            hands that could not be placed in the real camera.
+    """
     ok: List[str] = field(default_factory=list)
     failed: List[Tuple[str, str]] = field(default_factory=list)
+    degenerate: List[Tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [f'{len(self.ok)} ok, {len(self.failed)} failed']
+        head = f'{len(self.ok)} ok, {len(self.failed)} failed'
+        if self.degenerate:
+            head += (f', {len(self.degenerate)} hand(s) with a degenerate '
+                     'placement')
+        lines = [head]
         lines += [f'  failed: {src}: {why}' for src, why in self.failed]
+        lines += [f'  degenerate placement: {src}: {why}'
+                  for src, why in self.degenerate]
         return '\n'.join(lines)

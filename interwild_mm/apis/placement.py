@@ -42,22 +42,41 @@ Two hands in one frame: the rigid two-hand body is "right joints at ``T``,
 left joints at ``T + rel_trans``" (``rel_trans`` = left wrist - right wrist,
 TransNet); ``T`` is fitted over all 42 joints at once (the perspective
 counterpart of the official demo's orthographic fit over 42 joints).
+
+Degenerate predictions (a hand box of zero size, so the virtual camera has
+focal 0; joints at or behind a camera; NaN / inf values) cannot be placed:
+:func:`place_hand` raises :class:`PlacementError` naming the cause instead of
+returning infinite or NaN positions.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
+
+from interwild_mm.geometry.camera import project_points
 
 __all__ = [
-    'VIRTUAL_FOCAL', 'VIRTUAL_PRINCPT', 'VIRTUAL_CROP_SIZE',
-    'default_intrinsics', 'hand_crop_box_in_patch', 'crop_to_image_affine',
-    'crop_camera_in_image', 'project_perspective', 'place_root_scale',
-    'fit_translation'
+    'VIRTUAL_FOCAL', 'VIRTUAL_PRINCPT', 'VIRTUAL_CROP_SIZE', 'MIN_DEPTH',
+    'PlacementError', 'default_intrinsics', 'image_intrinsics',
+    'hand_crop_box_in_patch',
+    'crop_to_image_affine', 'crop_camera_in_image', 'project_perspective',
+    'place_root_scale', 'fit_translation', 'check_in_front', 'place_hand'
 ]
 
 #: Virtual hand-crop camera of InterWild (spec section 0).
 VIRTUAL_FOCAL = 5000.0
 VIRTUAL_PRINCPT = 128.0
 VIRTUAL_CROP_SIZE = 256.0
+#: closest depth (metres) a placed joint may have; nearer is degenerate.
+MIN_DEPTH = 1e-3
+
+
+class PlacementError(ValueError):
+    """A hand cannot be placed in the real camera (degenerate prediction).
+
+    The message names the cause (zero-size hand box, joints behind a
+    camera, non-finite values).
+    """
 
 
 def default_intrinsics(img_h: int,
@@ -79,6 +98,36 @@ def default_intrinsics(img_h: int,
     return (np.array([f, f], dtype=np.float64),
             np.array([(img_w - 1) / 2.0, (img_h - 1) / 2.0],
                      dtype=np.float64))
+
+
+def image_intrinsics(img_h: int, img_w: int,
+                     focal: Optional[Sequence[float]] = None,
+                     princpt: Optional[Sequence[float]] = None
+                     ) -> Tuple[np.ndarray, np.ndarray, str]:
+    """The user's intrinsics where given, else :func:`default_intrinsics`.
+
+    Args:
+        img_h, img_w (int): image size in pixels.
+        focal (Sequence[float], optional): ``fx[, fy]`` in pixels (> 0).
+        princpt (Sequence[float], optional): ``cx, cy`` in pixels.
+
+    Returns:
+        tuple: ``focal (2,)``, ``princpt (2,)`` float64 and a description
+        of their source.
+    """
+    f, c = default_intrinsics(img_h, img_w)
+    src = ['default focal sqrt(W^2+H^2)',
+           'default principal point ((W-1)/2, (H-1)/2)']
+    if focal is not None:
+        f = np.broadcast_to(np.asarray(focal, np.float64).reshape(-1),
+                            (2, )).copy()
+        if not np.all(f > 0):
+            raise ValueError(f'focal must be > 0, got {focal}.')
+        src[0] = 'given focal'
+    if princpt is not None:
+        c = np.asarray(princpt, np.float64).reshape(2)
+        src[1] = 'given principal point'
+    return f, c, ', '.join(src)
 
 
 def hand_crop_box_in_patch(hand_bbox_xyxy_img: Sequence[float],
@@ -155,6 +204,7 @@ def crop_camera_in_image(crop2img: np.ndarray,
 
     Raises:
         ValueError: if ``crop2img`` has a rotation/shear component.
+        PlacementError: if the crop has zero or non-finite size.
     """
     m = np.asarray(crop2img, dtype=np.float64).reshape(2, 3)
     if abs(m[0, 1]) > 1e-9 * abs(m[0, 0]) or abs(m[1, 0]) > 1e-9 * abs(
@@ -162,16 +212,32 @@ def crop_camera_in_image(crop2img: np.ndarray,
         raise ValueError('crop_camera_in_image needs an axis-aligned crop '
                          f'affine (no rotation), got {m.tolist()}.')
     a = np.array([m[0, 0], m[1, 1]])
+    if not (np.all(np.isfinite(m)) and np.all(a > 0)):
+        raise PlacementError(
+            'the hand box spans no pixels (crop -> image scale '
+            f'{a.tolist()}), so its virtual crop camera has no focal length.')
     return focal * a, a * princpt + m[:, 2]
 
 
 def project_perspective(points: np.ndarray, focal: Sequence[float],
                         princpt: Sequence[float]) -> np.ndarray:
-    """Pinhole projection ``u = f X / Z + c`` of ``(..., 3)`` points."""
-    p = np.asarray(points, dtype=np.float64)
-    f = np.asarray(focal, dtype=np.float64)
-    c = np.asarray(princpt, dtype=np.float64)
-    return p[..., :2] / p[..., 2:3] * f + c
+    """Pinhole projection ``u = f X / Z + c`` of ``(..., 3)`` points.
+
+    float64 numpy front end of
+    :func:`interwild_mm.geometry.camera.project_points` without the depth
+    offset (``eps=0``).
+
+    Args:
+        points (np.ndarray): ``(..., 3)`` camera coordinates.
+        focal, princpt: ``(2,)`` intrinsics in pixels.
+
+    Returns:
+        np.ndarray: ``(..., 2)`` float64 pixel coordinates.
+    """
+    p = torch.from_numpy(np.asarray(points, dtype=np.float64))
+    f = torch.from_numpy(np.asarray(focal, dtype=np.float64))
+    c = torch.from_numpy(np.asarray(princpt, dtype=np.float64))
+    return project_points(p, f, c, eps=0.0).numpy()
 
 
 def place_root_scale(root_cam_virtual: Sequence[float],
@@ -189,8 +255,13 @@ def place_root_scale(root_cam_virtual: Sequence[float],
 
     Returns:
         np.ndarray: ``(3,)`` float64 wrist position, metres, real camera.
+
+    Raises:
+        PlacementError: if the wrist is not in front of the virtual camera
+            or a value is not finite.
     """
     r = np.asarray(root_cam_virtual, dtype=np.float64)
+    check_in_front(r[None], 'the wrist in the virtual crop camera')
     fv = np.asarray(focal_virtual, dtype=np.float64)
     f = np.asarray(focal, dtype=np.float64)
     c = np.asarray(princpt, dtype=np.float64)
@@ -228,8 +299,9 @@ def fit_translation(points_rel: np.ndarray,
         np.ndarray: ``(3,)`` float64 translation, metres.
 
     Raises:
-        ValueError: on shape mismatch, or if the fit is degenerate and no
-            ``init`` was given.
+        ValueError: on shape mismatch.
+        PlacementError: if the fit is degenerate and no ``init`` was
+            given.
     """
     p = np.asarray(points_rel, dtype=np.float64).reshape(-1, 3)
     uv = np.asarray(targets_uv, dtype=np.float64).reshape(-1, 2)
@@ -264,7 +336,67 @@ def fit_translation(points_rel: np.ndarray,
         t = result = sol
     if result is None:
         if init is None:
-            raise ValueError('fit_translation: degenerate fit (points behind '
-                             'the camera) and no init given.')
+            raise PlacementError('fit_translation: degenerate fit (points '
+                                 'behind the camera) and no init given.')
         return np.asarray(init, np.float64).reshape(3).copy()
     return result
+
+
+def check_in_front(points: np.ndarray, where: str,
+                   min_depth: float = MIN_DEPTH) -> None:
+    """Raise :class:`PlacementError` unless all ``(P, 3)`` points (camera
+    coordinates, metres; ``where`` names them) are finite and deeper than
+    ``min_depth``."""
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    if not np.all(np.isfinite(p)):
+        raise PlacementError(f'{where} has non-finite (NaN or inf) '
+                             'coordinates.')
+    if np.any(p[:, 2] <= min_depth):
+        raise PlacementError(
+            f'{where} lies at or behind the camera (smallest depth '
+            f'{p[:, 2].min():.4g} m, needs > {min_depth:g} m).')
+
+
+def place_hand(bbox_xyxy: Sequence[float],
+               root_cam_virtual: Sequence[float],
+               joints_rel: np.ndarray,
+               bb2img_trans: np.ndarray,
+               focal: Sequence[float],
+               princpt: Sequence[float],
+               method: str = 'fit') -> Dict[str, np.ndarray]:
+    """Place one hand in the real camera (steps 1-4 of the module doc).
+
+    Args:
+        bbox_xyxy: ``(4,)`` predicted hand box, original px.
+        root_cam_virtual: ``(3,)`` wrist in the virtual crop camera, metres.
+        joints_rel (np.ndarray): ``(J, 3)`` wrist-relative joints, metres.
+        bb2img_trans (np.ndarray): ``(2, 3)`` patch -> original affine.
+        focal, princpt: ``(2,)`` real intrinsics, original px.
+        method (str): ``'fit'`` (least squares over all joints) or
+            ``'scale'`` (closed form, wrist only).
+
+    Returns:
+        dict: ``virtual_camera`` (``focal``, ``princpt`` in original px),
+        ``targets_2d`` ``(J, 2)`` virtual projections of the joints and
+        ``wrist_cam`` ``(3,)``, all float64.
+
+    Raises:
+        PlacementError: for a degenerate prediction (zero-size box, joints
+            behind the virtual or the real camera, NaN / inf values).
+    """
+    box = np.asarray(bbox_xyxy, dtype=np.float64).reshape(4)
+    if not np.all(np.isfinite(box)):
+        raise PlacementError('the hand box has non-finite (NaN or inf) '
+                             'coordinates.')
+    crop = hand_crop_box_in_patch(box, bb2img_trans)
+    fv, cv = crop_camera_in_image(crop_to_image_affine(crop, bb2img_trans))
+    rel = np.asarray(joints_rel, dtype=np.float64).reshape(-1, 3)
+    joints_v = rel + np.asarray(root_cam_virtual, np.float64).reshape(3)
+    check_in_front(joints_v, 'a joint in the virtual crop camera')
+    targets = project_perspective(joints_v, fv, cv)
+    wrist = place_root_scale(root_cam_virtual, fv, cv, focal, princpt)
+    if method == 'fit':
+        wrist = fit_translation(rel, targets, focal, princpt, init=wrist)
+    check_in_front(rel + wrist, 'a placed joint in the real camera')
+    return dict(virtual_camera=dict(focal=fv, princpt=cv),
+                targets_2d=targets, wrist_cam=wrist)

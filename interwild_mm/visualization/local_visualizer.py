@@ -213,6 +213,45 @@ class InterWildVisualizer(PoseLocalVisualizer):
             colors=colors,
             alpha=self.mesh_alpha).image
 
+    def _draw_prediction(self, drawn: np.ndarray, pred: Any,
+                         draw_mesh: bool, draw_bbox: bool,
+                         draw_skeleton: bool,
+                         cameras: Optional[Sequence[Dict[str, Any]]],
+                         meshes: Optional[Sequence[np.ndarray]]
+                         ) -> np.ndarray:
+        """Meshes, hand boxes and skeletons of ``pred_instances``."""
+        if draw_mesh:
+            if cameras is None:
+                sides, ms, cams = demo_render_inputs(pred)
+            else:
+                if meshes is None or len(meshes) != len(cameras):
+                    raise ValueError(
+                        'with cameras= give meshes= (camera-space, right '
+                        'then left) with one camera per mesh')
+                ms, cams = list(meshes), list(cameras)
+                sides = list(_SIDES[:len(ms)])
+            drawn = self.draw_hand_meshes(drawn, ms, cams, sides)
+        if draw_bbox:
+            drawn = self.draw_hand_boxes(
+                drawn, {s: _get(pred, f'{s[0]}hand_bbox', 0) for s in _SIDES})
+        if draw_skeleton:
+            drawn = self.draw_hand_skeletons(
+                drawn, {s: _get(pred, f'{s[0]}joint_img', 0) for s in _SIDES})
+        return drawn
+
+    @staticmethod
+    def _draw_gt_boxes(drawn: np.ndarray, gt: Any) -> None:
+        """Valid GT hand boxes (thickness 1) on ``drawn``, in place."""
+        valid = _get(gt, 'gt_hand_bbox_valid', 0) if _has(
+            gt, 'gt_hand_bbox_valid') else np.ones(2)
+        for k, side in enumerate(_SIDES):
+            key = f'gt_{side[0]}hand_bbox'
+            if _has(gt, key) and valid[k] > 0:
+                b = np.round(_get(gt, key, 0)).astype(int)
+                cv2.rectangle(drawn, (int(b[0]), int(b[1])),
+                              (int(b[2]), int(b[3])), HAND_BOX_COLORS[side],
+                              1)
+
     def add_datasample(
             self,
             name: str,
@@ -265,39 +304,11 @@ class InterWildVisualizer(PoseLocalVisualizer):
             raise ValueError(f'image must be (H, W, 3) RGB, got {image.shape}')
         drawn = image.copy()
         if draw_pred and 'pred_instances' in data_sample:
-            pred = data_sample.pred_instances
-            if draw_mesh:
-                if cameras is None:
-                    sides, ms, cams = demo_render_inputs(pred)
-                else:
-                    if meshes is None or len(meshes) != len(cameras):
-                        raise ValueError(
-                            'with cameras= give meshes= (camera-space, right '
-                            'then left) with one camera per mesh')
-                    ms, cams = list(meshes), list(cameras)
-                    sides = list(_SIDES[:len(ms)])
-                drawn = self.draw_hand_meshes(drawn, ms, cams, sides)
-            if draw_bbox:
-                drawn = self.draw_hand_boxes(
-                    drawn,
-                    {s: _get(pred, f'{s[0]}hand_bbox', 0)
-                     for s in _SIDES})
-            if draw_skeleton:
-                drawn = self.draw_hand_skeletons(
-                    drawn,
-                    {s: _get(pred, f'{s[0]}joint_img', 0)
-                     for s in _SIDES})
+            drawn = self._draw_prediction(drawn, data_sample.pred_instances,
+                                          draw_mesh, draw_bbox,
+                                          draw_skeleton, cameras, meshes)
         if draw_gt and 'gt_instances' in data_sample:
-            gt = data_sample.gt_instances
-            valid = _get(gt, 'gt_hand_bbox_valid', 0) if _has(
-                gt, 'gt_hand_bbox_valid') else np.ones(2)
-            for k, side in enumerate(_SIDES):
-                key = f'gt_{side[0]}hand_bbox'
-                if _has(gt, key) and valid[k] > 0:
-                    b = np.round(_get(gt, key, 0)).astype(int)
-                    cv2.rectangle(drawn, (int(b[0]), int(b[1])),
-                                  (int(b[2]), int(b[3])),
-                                  HAND_BOX_COLORS[side], 1)
+            self._draw_gt_boxes(drawn, data_sample.gt_instances)
         self.set_image(drawn)
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)

@@ -41,6 +41,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import torch
+
+from interwild_mm.geometry.camera import project_points
 
 ArrayLike = Any  # numpy array, torch tensor or nested sequence
 
@@ -151,8 +154,9 @@ def project_vertices(vertices: ArrayLike, camera: Dict[str,
     """
     cam_type, scale, offset = _parse_camera(camera)
     v = _to_numpy(vertices)
-    if cam_type == 'perspective':
-        return v[..., :2] / v[..., 2:3] * scale + offset
+    if cam_type == 'perspective':  # the project's one pinhole projection
+        return project_points(torch.from_numpy(v), torch.from_numpy(scale),
+                              torch.from_numpy(offset), eps=0.0).numpy()
     return v[..., :2] * scale + offset
 
 
@@ -176,6 +180,105 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 def _next_pow2_exp(n: np.ndarray) -> np.ndarray:
     """Smallest ``e`` with ``2 ** e >= n`` (n >= 1)."""
     return np.ceil(np.log2(np.maximum(n, 1))).astype(np.int64)
+
+
+def _edge_functions(tri_xy: np.ndarray, height: int, width: int
+                    ) -> Dict[str, np.ndarray]:
+    """Edge-function coefficients, areas and clipped pixel boxes of the
+    projected triangles.
+
+    Edge function ``e_k(p) = A_k * px + B_k * py + C_k`` is the doubled
+    signed area of ``(v_{k+1}, v_{k+2}, p)``; it equals the doubled area at
+    ``p = v_k``.
+
+    Returns:
+        dict: ``a``, ``b``, ``c`` (F, 3) coefficients, ``area`` (F,) doubled
+        signed areas, ``xmin``, ``xmax``, ``ymin``, ``ymax`` (F,) int64
+        inclusive pixel boxes clipped to the image.
+    """
+    x, y = tri_xy[..., 0], tri_xy[..., 1]
+    nxt, nxt2 = [1, 2, 0], [2, 0, 1]
+    ax, ay = x[:, nxt], y[:, nxt]
+    bx, by = x[:, nxt2], y[:, nxt2]
+    coef_a = ay - by
+    coef_b = bx - ax
+    coef_c = ax * by - ay * bx
+    area = coef_a[:, 0] * x[:, 0] + coef_b[:, 0] * y[:, 0] + coef_c[:, 0]
+    return dict(
+        a=coef_a, b=coef_b, c=coef_c, area=area,
+        xmin=np.maximum(np.ceil(x.min(1)), 0).astype(np.int64),
+        xmax=np.minimum(np.floor(x.max(1)), width - 1).astype(np.int64),
+        ymin=np.maximum(np.ceil(y.min(1)), 0).astype(np.int64),
+        ymax=np.minimum(np.floor(y.max(1)), height - 1).astype(np.int64))
+
+
+def _visible_faces(edges: Dict[str, np.ndarray], tri_xy: np.ndarray,
+                   tri_z: np.ndarray, perspective: bool) -> np.ndarray:
+    """Indices of the faces worth rasterising (non-degenerate, inside the
+    image, finite, in front of a perspective camera)."""
+    keep = (np.abs(edges['area']) > 1e-12) & \
+        (edges['xmax'] >= edges['xmin']) & (edges['ymax'] >= edges['ymin']) \
+        & np.isfinite(tri_xy).all((1, 2)) & np.isfinite(tri_z).all(1)
+    if perspective:
+        keep &= (tri_z > 0).all(1)
+    return np.nonzero(keep)[0]
+
+
+def _group_fragments(f: np.ndarray, pw: int, ph: int,
+                     edges: Dict[str, np.ndarray], tri_z: np.ndarray,
+                     width: int, perspective: bool
+                     ) -> Optional[Tuple[np.ndarray, ...]]:
+    """Covered pixels of faces ``f`` sharing a ``pw x ph`` padded box.
+
+    Returns:
+        tuple | None: flat pixel index, depth, face index and (m, 3)
+        barycentrics of every fragment; None if nothing is covered.
+    """
+    xmin, ymin = edges['xmin'], edges['ymin']
+    xs = xmin[f, None] + np.arange(pw)[None]  # (n, pw)
+    ys = ymin[f, None] + np.arange(ph)[None]  # (n, ph)
+    # (n, 3, ph, pw) edge values
+    e = (edges['a'][f, :, None, None] * xs[:, None, None, :] +
+         edges['b'][f, :, None, None] * ys[:, None, :, None] +
+         edges['c'][f, :, None, None])
+    inside = (e >= 0).all(1)
+    inside &= (xs <= edges['xmax'][f, None])[:, None, :]
+    inside &= (ys <= edges['ymax'][f, None])[:, :, None]
+    fi, yi, xi = np.nonzero(inside)
+    if fi.size == 0:
+        return None
+    b = e[fi, :, yi, xi] / edges['abs_area'][f[fi], None]  # (m, 3) screen
+    z = tri_z[f[fi]]
+    if perspective:
+        bw_ = b / z
+        inv = bw_.sum(1)
+        zf = 1.0 / inv
+        b = bw_ / inv[:, None]
+    else:
+        zf = (b * z).sum(1)
+    return ys[fi, yi] * width + xs[fi, xi], zf, f[fi], b
+
+
+def _nearest_fragments(frags: Sequence[Tuple[np.ndarray, ...]],
+                       height: int, width: int
+                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Z-buffer: per pixel the nearest fragment (ties: lower face index)."""
+    depth = np.full((height, width), np.inf)
+    face_idx = np.full((height, width), -1, dtype=np.int64)
+    bary = np.zeros((height, width, 3))
+    if not frags:
+        return depth, face_idx, bary
+    pix, z, fid, bc = (np.concatenate(parts) for parts in zip(*frags))
+    order = np.lexsort((fid, z, pix))  # by pixel, then depth, then face
+    pix_sorted = pix[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = pix_sorted[1:] != pix_sorted[:-1]
+    win = order[first]
+    flat = pix[win]
+    depth.reshape(-1)[flat] = z[win]
+    face_idx.reshape(-1)[flat] = fid[win]
+    bary.reshape(-1, 3)[flat] = bc[win]
+    return depth, face_idx, bary
 
 
 def rasterize_triangles(
@@ -208,95 +311,154 @@ def rasterize_triangles(
     """
     tri_xy = np.asarray(tri_xy, dtype=np.float64)
     tri_z = np.asarray(tri_z, dtype=np.float64)
-    depth = np.full((height, width), np.inf)
-    face_idx = np.full((height, width), -1, dtype=np.int64)
-    bary = np.zeros((height, width, 3))
     if tri_xy.shape[0] == 0:
-        return depth, face_idx, bary
-
-    x, y = tri_xy[..., 0], tri_xy[..., 1]
-    # Edge function e_k(p) = A_k * px + B_k * py + C_k is the doubled signed
-    # area of (v_{k+1}, v_{k+2}, p); it equals the doubled area at p = v_k.
-    nxt, nxt2 = [1, 2, 0], [2, 0, 1]
-    ax, ay = x[:, nxt], y[:, nxt]
-    bx, by = x[:, nxt2], y[:, nxt2]
-    coef_a = ay - by
-    coef_b = bx - ax
-    coef_c = ax * by - ay * bx
-    area = coef_a[:, 0] * x[:, 0] + coef_b[:, 0] * y[:, 0] + coef_c[:, 0]
-
-    xmin = np.maximum(np.ceil(x.min(1)), 0).astype(np.int64)
-    xmax = np.minimum(np.floor(x.max(1)), width - 1).astype(np.int64)
-    ymin = np.maximum(np.ceil(y.min(1)), 0).astype(np.int64)
-    ymax = np.minimum(np.floor(y.max(1)), height - 1).astype(np.int64)
-    keep = (np.abs(area) > 1e-12) & (xmax >= xmin) & (ymax >= ymin) & \
-        np.isfinite(tri_xy).all((1, 2)) & np.isfinite(tri_z).all(1)
-    if perspective:
-        keep &= (tri_z > 0).all(1)
-    faces = np.nonzero(keep)[0]
+        return _nearest_fragments([], height, width)
+    edges = _edge_functions(tri_xy, height, width)
+    faces = _visible_faces(edges, tri_xy, tri_z, perspective)
     if faces.size == 0:
-        return depth, face_idx, bary
-
+        return _nearest_fragments([], height, width)
     # Orient the edge functions so that the inside is non-negative.
-    sign = np.sign(area)[:, None]
-    coef_a, coef_b, coef_c = coef_a * sign, coef_b * sign, coef_c * sign
-    abs_area = np.abs(area)
-
-    bw = xmax - xmin + 1
-    bh = ymax - ymin + 1
-    key = _next_pow2_exp(bw) * 64 + _next_pow2_exp(bh)
-    key = key[faces]
-
-    frag_pix, frag_z, frag_face, frag_bary = [], [], [], []
+    sign = np.sign(edges['area'])[:, None]
+    for k in ('a', 'b', 'c'):
+        edges[k] = edges[k] * sign
+    edges['abs_area'] = np.abs(edges['area'])
+    # faces with the same power-of-two padded box are evaluated together
+    bw = edges['xmax'] - edges['xmin'] + 1
+    bh = edges['ymax'] - edges['ymin'] + 1
+    key = (_next_pow2_exp(bw) * 64 + _next_pow2_exp(bh))[faces]
+    frags = []
     for k in np.unique(key):
         group = faces[key == k]
         pw, ph = 1 << int(k // 64), 1 << int(k % 64)
         per_chunk = max(1, chunk_elems // (pw * ph))
         for s in range(0, group.size, per_chunk):
-            f = group[s:s + per_chunk]
-            xs = xmin[f, None] + np.arange(pw)[None]  # (n, pw)
-            ys = ymin[f, None] + np.arange(ph)[None]  # (n, ph)
-            # (n, 3, ph, pw) edge values
-            e = (
-                coef_a[f, :, None, None] * xs[:, None, None, :] +
-                coef_b[f, :, None, None] * ys[:, None, :, None] +
-                coef_c[f, :, None, None])
-            inside = (e >= 0).all(1)
-            inside &= (xs <= xmax[f, None])[:, None, :]
-            inside &= (ys <= ymax[f, None])[:, :, None]
-            fi, yi, xi = np.nonzero(inside)
-            if fi.size == 0:
-                continue
-            b = e[fi, :, yi, xi] / abs_area[f[fi], None]  # (m, 3) screen
-            z = tri_z[f[fi]]
-            if perspective:
-                bw_ = b / z
-                inv = bw_.sum(1)
-                zf = 1.0 / inv
-                b = bw_ / inv[:, None]
-            else:
-                zf = (b * z).sum(1)
-            frag_pix.append(ys[fi, yi] * width + xs[fi, xi])
-            frag_z.append(zf)
-            frag_face.append(f[fi])
-            frag_bary.append(b)
+            out = _group_fragments(group[s:s + per_chunk], pw, ph, edges,
+                                   tri_z, width, perspective)
+            if out is not None:
+                frags.append(out)
+    return _nearest_fragments(frags, height, width)
 
-    if not frag_pix:
-        return depth, face_idx, bary
-    pix = np.concatenate(frag_pix)
-    z = np.concatenate(frag_z)
-    fid = np.concatenate(frag_face)
-    bc = np.concatenate(frag_bary)
-    order = np.lexsort((fid, z, pix))  # by pixel, then depth, then face
-    pix_sorted = pix[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = pix_sorted[1:] != pix_sorted[:-1]
-    win = order[first]
-    flat = pix[win]
-    depth.reshape(-1)[flat] = z[win]
-    face_idx.reshape(-1)[flat] = fid[win]
-    bary.reshape(-1, 3)[flat] = bc[win]
-    return depth, face_idx, bary
+
+def _image_size(image: Optional[np.ndarray],
+                image_size: Optional[Tuple[int, int]]) -> Tuple[int, int]:
+    """``(H, W)`` of the output, checking ``image``."""
+    if image is None and image_size is None:
+        raise ValueError('give either image=(H, W, 3) array or image_size='
+                         '(H, W)')
+    if image is None:
+        return int(image_size[0]), int(image_size[1])
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f'image must be (H, W, 3), got {image.shape}')
+    return image.shape[0], image.shape[1]
+
+
+def _per_mesh(vertices: Sequence[ArrayLike], faces: Any, cameras: Any,
+              colors: Optional[Sequence[Sequence[float]]]
+              ) -> Tuple[list, list, list]:
+    """One faces array, camera and colour per mesh."""
+    n_mesh = len(vertices)
+    if isinstance(faces, (list, tuple)) and len(faces) == n_mesh and \
+            n_mesh > 0 and np.ndim(faces[0]) == 2:
+        faces_list = list(faces)
+    else:
+        faces_list = [faces] * n_mesh
+    cams = list(cameras) if isinstance(cameras, (list, tuple)) else \
+        [cameras] * n_mesh
+    if len(cams) != n_mesh:
+        raise ValueError(f'got {len(cams)} cameras for {n_mesh} meshes; give '
+                         'one camera dict or one per mesh')
+    if colors is None:
+        default = [(230., 115., 115.), (115., 220., 115.)]
+        colors = [default[i % 2] for i in range(n_mesh)]
+    if len(colors) != n_mesh:
+        raise ValueError(f'got {len(colors)} colours for {n_mesh} meshes')
+    return faces_list, cams, list(colors)
+
+
+def _mesh_triangles(i: int, vertices: ArrayLike, faces: ArrayLike,
+                    camera: Dict[str, Any], shading: str) -> Dict[str, Any]:
+    """Projected corners, depths and corner normals of mesh ``i``."""
+    v = _to_numpy(vertices)
+    f = _to_numpy(faces, dtype=np.int64)
+    if v.ndim != 2 or v.shape[1] != 3:
+        raise ValueError(f'mesh {i}: vertices must be (V, 3), got '
+                         f'{v.shape}')
+    if f.ndim != 2 or f.shape[1] != 3:
+        raise ValueError(f'mesh {i}: faces must be (F, 3), got {f.shape}')
+    if f.size and (f.min() < 0 or f.max() >= v.shape[0]):
+        raise ValueError(f'mesh {i}: face indices out of range [0, '
+                         f'{v.shape[0]})')
+    cam_type, _, _ = _parse_camera(camera)
+    if shading == 'flat':
+        normals = np.repeat(face_normals(v, f)[:, None], 3, axis=1)
+    else:
+        normals = vertex_normals(v, f)[f]
+    return dict(xy=project_vertices(v, camera)[f], z=v[f][..., 2],
+                mesh=np.full(f.shape[0], i, dtype=np.int32),
+                local=np.arange(f.shape[0]), normals=normals,
+                perspective=cam_type == 'perspective')
+
+
+def _rasterize_meshes(tris: Sequence[Dict[str, Any]], height: int,
+                      width: int
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rasterise all meshes in one z-buffer (each camera kind separately,
+    then merged, when perspective and orthographic meshes are mixed)."""
+    tri_xy = np.concatenate([t['xy'] for t in tris])
+    tri_z = np.concatenate([t['z'] for t in tris])
+    kinds = [t['perspective'] for t in tris]
+    if len(set(kinds)) == 1:
+        return rasterize_triangles(tri_xy, tri_z, height, width, kinds[0])
+    depth = np.full((height, width), np.inf)
+    fidx = np.full((height, width), -1, dtype=np.int64)
+    bary = np.zeros((height, width, 3))
+    for persp in (True, False):
+        sel = np.concatenate(
+            [np.full(len(t['z']), t['perspective'] == persp) for t in tris])
+        idx = np.nonzero(sel)[0]
+        d, fi, b = rasterize_triangles(tri_xy[idx], tri_z[idx], height,
+                                       width, persp)
+        better = (fi >= 0) & (d < depth)
+        depth[better] = d[better]
+        fidx[better] = idx[fi[better]]
+        bary[better] = b[better]
+    return depth, fidx, bary
+
+
+def _shade(tris: Sequence[Dict[str, Any]], fidx: np.ndarray,
+           bary: np.ndarray, colors: Sequence[Sequence[float]],
+           light: np.ndarray, ambient: float, diffuse: float
+           ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lambertian colour, mesh id and face id of every covered pixel."""
+    height, width = fidx.shape
+    covered = fidx >= 0
+    mesh_id = np.full((height, width), -1, dtype=np.int32)
+    face_id = np.full((height, width), -1, dtype=np.int64)
+    color_img = np.zeros((height, width, 3), dtype=np.float32)
+    if not covered.any():
+        return color_img, mesh_id, face_id
+    mesh_id[covered] = np.concatenate([t['mesh'] for t in tris])[
+        fidx[covered]]
+    face_id[covered] = np.concatenate([t['local'] for t in tris])[
+        fidx[covered]]
+    normals = np.concatenate([t['normals'] for t in tris])  # (F, 3, 3)
+    n = np.einsum('mk,mkc->mc', bary[covered], normals[fidx[covered]])
+    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+    intensity = ambient + diffuse * np.abs(n @ light)
+    col = np.asarray(colors, dtype=np.float64)[mesh_id[covered]]
+    color_img[covered] = np.clip(col * intensity[:, None], 0, 255)
+    return color_img, mesh_id, face_id
+
+
+def _blend(image: Optional[np.ndarray], color_img: np.ndarray,
+           mask: np.ndarray, alpha: float) -> np.ndarray:
+    """Alpha-blend the shaded meshes over the image (or black)."""
+    base = np.zeros(color_img.shape, dtype=np.float32) if image is None \
+        else np.asarray(image).astype(np.float32)
+    out = base.copy()
+    out[mask] = (1.0 - alpha) * base[mask] + alpha * color_img[mask]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def render_meshes(vertices: Sequence[ArrayLike],
@@ -339,122 +501,27 @@ def render_meshes(vertices: Sequence[ArrayLike],
     Returns:
         RenderOutput: blended image, shaded colour, depth, mesh id, face id.
     """
-    if image is None and image_size is None:
-        raise ValueError('give either image=(H, W, 3) array or image_size='
-                         '(H, W)')
-    if image is not None:
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f'image must be (H, W, 3), got {image.shape}')
-        height, width = image.shape[:2]
-    else:
-        height, width = int(image_size[0]), int(image_size[1])
+    height, width = _image_size(image, image_size)
     if shading not in ('smooth', 'flat'):
         raise ValueError(
             f"shading must be 'smooth' or 'flat', got {shading!r}")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f'alpha must be in [0, 1], got {alpha}')
-
-    n_mesh = len(vertices)
-    if isinstance(faces, (list, tuple)) and len(faces) == n_mesh and \
-            n_mesh > 0 and np.ndim(faces[0]) == 2:
-        faces_list = list(faces)
-    else:
-        faces_list = [faces] * n_mesh
-    cams = list(cameras) if isinstance(cameras, (list, tuple)) else \
-        [cameras] * n_mesh
-    if len(cams) != n_mesh:
-        raise ValueError(f'got {len(cams)} cameras for {n_mesh} meshes; give '
-                         'one camera dict or one per mesh')
-    if colors is None:
-        default = [(230., 115., 115.), (115., 220., 115.)]
-        colors = [default[i % 2] for i in range(n_mesh)]
-    if len(colors) != n_mesh:
-        raise ValueError(f'got {len(colors)} colours for {n_mesh} meshes')
-
+    faces_list, cams, colors = _per_mesh(vertices, faces, cameras, colors)
     light = _to_numpy(light_dir).reshape(3)
     light = -light / max(np.linalg.norm(light), 1e-12)  # towards the light
-
-    all_xy, all_z, all_mesh, all_local, offsets = [], [], [], [], [0]
-    all_normals = []  # per face: (3, 3) corner normals
-    perspective_flags = []
-    for i in range(n_mesh):
-        v = _to_numpy(vertices[i])
-        f = _to_numpy(faces_list[i], dtype=np.int64)
-        if v.ndim != 2 or v.shape[1] != 3:
-            raise ValueError(f'mesh {i}: vertices must be (V, 3), got '
-                             f'{v.shape}')
-        if f.ndim != 2 or f.shape[1] != 3:
-            raise ValueError(f'mesh {i}: faces must be (F, 3), got {f.shape}')
-        if f.size and (f.min() < 0 or f.max() >= v.shape[0]):
-            raise ValueError(f'mesh {i}: face indices out of range [0, '
-                             f'{v.shape[0]})')
-        cam_type, _, _ = _parse_camera(cams[i])
-        perspective_flags.append(cam_type == 'perspective')
-        uv = project_vertices(v, cams[i])
-        all_xy.append(uv[f])
-        all_z.append(v[f][..., 2])
-        all_mesh.append(np.full(f.shape[0], i, dtype=np.int32))
-        all_local.append(np.arange(f.shape[0]))
-        if shading == 'flat':
-            fn = face_normals(v, f)
-            all_normals.append(np.repeat(fn[:, None], 3, axis=1))
-        else:
-            all_normals.append(vertex_normals(v, f)[f])
-        offsets.append(offsets[-1] + f.shape[0])
-
-    color_img = np.zeros((height, width, 3), dtype=np.float32)
-    if n_mesh == 0 or offsets[-1] == 0:
-        depth = np.full((height, width), np.inf)
-        mesh_id = np.full((height, width), -1, dtype=np.int32)
-        face_id = np.full((height, width), -1, dtype=np.int64)
+    tris = [
+        _mesh_triangles(i, v, f, cam, shading)
+        for i, (v, f, cam) in enumerate(zip(vertices, faces_list, cams))
+    ]
+    if sum(len(t['z']) for t in tris) == 0:
+        depth, fidx, bary = _nearest_fragments([], height, width)
     else:
-        tri_xy = np.concatenate(all_xy)
-        tri_z = np.concatenate(all_z)
-        if len(set(perspective_flags)) == 1:
-            depth, fidx, bary = rasterize_triangles(tri_xy, tri_z, height,
-                                                    width,
-                                                    perspective_flags[0])
-        else:  # mixed camera types: rasterise each kind, then merge
-            depth = np.full((height, width), np.inf)
-            fidx = np.full((height, width), -1, dtype=np.int64)
-            bary = np.zeros((height, width, 3))
-            for persp in (True, False):
-                sel = np.concatenate([
-                    np.full(offsets[i + 1] - offsets[i],
-                            perspective_flags[i] == persp)
-                    for i in range(n_mesh)
-                ])
-                idx = np.nonzero(sel)[0]
-                d, fi, b = rasterize_triangles(tri_xy[idx], tri_z[idx], height,
-                                               width, persp)
-                better = (fi >= 0) & (d < depth)
-                depth[better] = d[better]
-                fidx[better] = idx[fi[better]]
-                bary[better] = b[better]
-        mesh_of_face = np.concatenate(all_mesh)
-        local_of_face = np.concatenate(all_local)
-        covered = fidx >= 0
-        mesh_id = np.full((height, width), -1, dtype=np.int32)
-        face_id = np.full((height, width), -1, dtype=np.int64)
-        mesh_id[covered] = mesh_of_face[fidx[covered]]
-        face_id[covered] = local_of_face[fidx[covered]]
-
-        normals = np.concatenate(all_normals)  # (F, 3, 3)
-        n = np.einsum('mk,mkc->mc', bary[covered], normals[fidx[covered]])
-        n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
-        intensity = ambient + diffuse * np.abs(n @ light)
-        col = np.asarray(colors, dtype=np.float64)[mesh_id[covered]]
-        color_img[covered] = np.clip(col * intensity[:, None], 0, 255)
-
-    mask = mesh_id >= 0
-    base = np.zeros((height, width, 3), dtype=np.float32) if image is None \
-        else image.astype(np.float32)
-    out = base.copy()
-    out[mask] = (1.0 - alpha) * base[mask] + alpha * color_img[mask]
-    out_u8 = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        depth, fidx, bary = _rasterize_meshes(tris, height, width)
+    color_img, mesh_id, face_id = _shade(tris, fidx, bary, colors, light,
+                                         ambient, diffuse)
     return RenderOutput(
-        image=out_u8,
+        image=_blend(image, color_img, mesh_id >= 0, alpha),
         color=color_img,
         depth=depth,
         mesh_id=mesh_id,

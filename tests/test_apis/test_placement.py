@@ -103,3 +103,94 @@ def test_official_int_box_truncates_in_the_official_order():
         official_int_box([10.9, 20.7, 40.2, 60.99], 100, 100),
         [6, 15, 36, 48])
     assert official_int_box([10, 10, 10, 40], 100, 100) is None
+
+
+# --- degenerate placements (issue #13 item 5) -------------------------------
+# patch (384x512) -> original: scale 2.5, offset (-100, 30), as above
+BB2IMG = np.array([[2.5, 0.0, -100.0], [0.0, 2.5, 30.0]])
+F_REAL, C_REAL = np.array([900.0, 900.0]), np.array([320.0, 240.0])
+
+
+def _joints_rel():
+    rng = np.random.RandomState(3)
+    rel = rng.uniform(-0.05, 0.05, (21, 3))
+    rel[0] = 0.0
+    return rel
+
+
+def test_place_hand_scale_matches_the_hand_derivation():
+    """Hand box 80x50 px at (300, 400): virtual camera f_v = 5000 * 160 /
+    256 = 3125 px, c_v = (340, 425) (test above); wrist (0.05, -0.02, 6):
+    pixel (340 + 3125 * 0.05 / 6, 425 - 3125 * 0.02 / 6), depth
+    6 * 900 / 3125 = 1.728 m, back-projected through the real camera."""
+    from interwild_mm.apis.placement import place_hand
+    out = place_hand([300.0, 400.0, 380.0, 450.0], [0.05, -0.02, 6.0],
+                     _joints_rel(), BB2IMG, F_REAL, C_REAL, method='scale')
+    u = 340 + 3125 * 0.05 / 6
+    v = 425 - 3125 * 0.02 / 6
+    z = 6 * 900 / 3125
+    np.testing.assert_allclose(out['wrist_cam'],
+                               [(u - 320) * z / 900, (v - 240) * z / 900, z],
+                               rtol=1e-12)
+    np.testing.assert_allclose(out['virtual_camera']['focal'], [3125] * 2)
+    np.testing.assert_allclose(out['virtual_camera']['princpt'], [340, 425])
+    fit = place_hand([300.0, 400.0, 380.0, 450.0], [0.05, -0.02, 6.0],
+                     _joints_rel(), BB2IMG, F_REAL, C_REAL, method='fit')
+    assert fit['wrist_cam'][2] > 0 and np.all(np.isfinite(fit['wrist_cam']))
+
+
+@pytest.mark.parametrize('box', [
+    [200.0, 300.0, 200.0, 300.0],  # a point: zero width and height
+    [-5.0, 7.0, -5.0, 7.0],
+])
+def test_place_hand_zero_size_box(box):
+    from interwild_mm.apis.placement import PlacementError, place_hand
+    with pytest.raises(PlacementError, match='spans no pixels'):
+        place_hand(box, [0.0, 0.0, 5.0], _joints_rel(), BB2IMG, F_REAL,
+                   C_REAL)
+    # the crop camera itself refuses a zero-size crop
+    with pytest.raises(PlacementError, match='spans no pixels'):
+        crop_camera_in_image(np.zeros((2, 3)))
+
+
+def test_place_hand_zero_width_box_is_still_placeable():
+    """One zero side is fine: the crop is square on the longer side."""
+    from interwild_mm.apis.placement import place_hand
+    out = place_hand([300.0, 400.0, 300.0, 450.0], [0.0, 0.0, 6.0],
+                     _joints_rel(), BB2IMG, F_REAL, C_REAL)
+    np.testing.assert_allclose(out['virtual_camera']['focal'],
+                               [5000 * 100 / 256] * 2)
+
+
+@pytest.mark.parametrize('root,rel_z,what', [
+    ([0.0, 0.0, -2.0], 0.0, 'virtual crop camera'),  # wrist behind
+    ([0.0, 0.0, 0.0], 0.0, 'virtual crop camera'),  # wrist on the camera
+    ([0.0, 0.0, 0.02], -0.05, 'virtual crop camera'),  # fingers behind
+])
+def test_place_hand_joints_behind_the_camera(root, rel_z, what):
+    from interwild_mm.apis.placement import PlacementError, place_hand
+    rel = _joints_rel()
+    rel[5, 2] = rel_z
+    with pytest.raises(PlacementError, match=f'{what}.*behind the camera'):
+        place_hand([300.0, 400.0, 380.0, 450.0], root, rel, BB2IMG, F_REAL,
+                   C_REAL)
+
+
+@pytest.mark.parametrize('field', ['box', 'root', 'joints'])
+def test_place_hand_nan(field):
+    from interwild_mm.apis.placement import PlacementError, place_hand
+    box = np.array([300.0, 400.0, 380.0, 450.0])
+    root = np.array([0.0, 0.0, 6.0])
+    rel = _joints_rel()
+    {'box': box, 'root': root, 'joints': rel[7]}[field][1] = np.nan
+    with pytest.raises(PlacementError, match='non-finite'):
+        place_hand(box, root, rel, BB2IMG, F_REAL, C_REAL)
+
+
+def test_fit_translation_degenerate_without_init_is_a_placement_error():
+    from interwild_mm.apis.placement import PlacementError
+    pts = np.zeros((5, 3))
+    pts[:, 2] = np.linspace(0, 1, 5)
+    with pytest.raises(PlacementError, match='degenerate fit'):
+        fit_translation(pts, np.zeros((5, 2)), [1.0, 1.0], [0.0, 0.0])
+    assert issubclass(PlacementError, ValueError)
