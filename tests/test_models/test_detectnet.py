@@ -144,7 +144,8 @@ def _box_samples(n, seed=0):
     for i in range(n):
         lab = InstanceData()
         for h in ('rhand', 'lhand'):
-            lab.set_field(torch.rand(1, 2, generator=g) * 40, f'{h}_bbox_center')
+            lab.set_field(
+                torch.rand(1, 2, generator=g) * 40, f'{h}_bbox_center')
             lab.set_field(torch.rand(1, 2, generator=g) * 8 + 1,
                           f'{h}_bbox_size')
         lab.rhand_bbox_valid = torch.ones(1, 1)
