@@ -15,6 +15,7 @@ from torch import Tensor
 
 from interwild_mm.geometry.heatmap import sample_features, soft_argmax_2d
 from interwild_mm.geometry.sizes import InterWildSizes, SizesLike
+from ..losses import MASKED_L1
 from ..utils.data_samples import gather_targets, to_instances
 
 # Weight init of the InterWild heads (normal std 1e-3 for convolutions,
@@ -26,9 +27,6 @@ INTERWILD_HEAD_INIT = [
     dict(type='Constant', layer=['BatchNorm2d', '_BatchNorm'], val=1.0,
          bias=0.0),
 ]
-
-#: masked L1 of mmpose, the official ``mean(|o - t| · valid)`` (§2)
-MASKED_L1 = dict(type='L1Loss', use_target_weight=True)
 
 _HANDS = ('rhand', 'lhand')
 

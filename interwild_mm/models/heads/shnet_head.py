@@ -28,8 +28,8 @@ from torch import Tensor
 from interwild_mm.geometry.rotation import mirror_axis_angle
 from interwild_mm.geometry.sizes import (InterWildSizes, SizesLike,
                                          mirror_grid_x)
+from ..losses import MASKED_L1
 from ..utils.data_samples import gather_targets, to_instances
-from .detectnet_head import MASKED_L1
 from .shnet_nets import PositionNet, RotationNet
 
 __all__ = [

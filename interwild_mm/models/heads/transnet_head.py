@@ -19,8 +19,9 @@ from interwild_mm.geometry.bbox import bbox_from_points, set_aspect_ratio
 from interwild_mm.geometry.crop import crop_affine_composed, transform_points
 from interwild_mm.geometry.heatmap import sample_features
 from interwild_mm.geometry.sizes import InterWildSizes, SizesLike
+from ..losses import MASKED_L1
 from ..utils.data_samples import gather_targets, to_instances
-from .detectnet_head import INTERWILD_HEAD_INIT, MASKED_L1
+from .detectnet_head import INTERWILD_HEAD_INIT
 
 #: the four inputs of TransNet: right / left joints, right / left hand2orig
 TransNetInputs = Tuple[Tensor, Tensor, Tensor, Tensor]
