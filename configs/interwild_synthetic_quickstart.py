@@ -13,7 +13,7 @@
 # x2 crops from the predicted boxes, left crop mirrored) -> SHNet -> MANO ->
 # TransNet, the same input (512x384), body (256x192), crop (256x256) and grid
 # (48x64x8 body, 8x8x8 hand) sizes, the same data pipeline and every loss
-# term of spec section 2. Sized down, and why:
+# term of docs/official_conventions.md §2. Sized down, and why:
 #
 # * backbones: the full model (2x ResNet-50 + ResNet-18) took ~20 s per
 #   training iteration of batch 4 on the (busy) 2-core machine, i.e. ~30

@@ -1,9 +1,9 @@
 """Step-by-step float32 references of the official InterWild computations.
 
 Written from ``docs/official_conventions.md`` only (plain torch operations,
-no interwild_mm geometry): the hand-crop arithmetic of §1.4-1.5 and the test
-forward pass of §1 on the weights of an ``InterWild`` model. Tests compare
-the library against these functions.
+no interwild_mm geometry): the hand-crop arithmetic of §1.4-1.5, TransNet's
+geometry of §1.10 and the test forward pass of §1 on the weights of an
+``InterWild`` model. Tests compare the library against these functions.
 """
 import torch
 import torch.nn.functional as F
@@ -270,39 +270,80 @@ def _affine2x3(m, xy):
     return (m[:, None, :, :2] @ xy[..., None])[..., 0] + m[:, None, :, 2]
 
 
+def _bmm_xy1(m, x, y):
+    """§1.10: the batched matmul of ``(N, 2, 3)`` with ``(x, y, 1)``."""
+    xy1 = torch.stack((x, y, torch.ones_like(x)), 2)
+    return torch.bmm(m, xy1.permute(0, 2, 1)).permute(0, 2, 1)
+
+
+def ref_transnet_coords(rjoints, ljoints, r_h2o, l_h2o, hand_grid=HAND_GRID,
+                        crop=256, volume=VOLUME):
+    """§1.10 steps 1-4, float32 step by step: ``(N, 42, 3)`` volume
+    coordinates (right then left) and the square union box ``(N, 4)``."""
+    img = []
+    for j, m in ((rjoints, r_h2o), (ljoints, l_h2o)):
+        x = j[:, :, 0] / hand_grid * crop  # 1. hand grid -> crop px
+        y = j[:, :, 1] / hand_grid * crop
+        img.append(_bmm_xy1(m, x, y))  # crop -> image px
+    boxes = []
+    for p in img:  # 2. per-hand box x1.2 about the centre
+        xmin, xmax = p[:, :, 0].min(1)[0], p[:, :, 0].max(1)[0]
+        ymin, ymax = p[:, :, 1].min(1)[0], p[:, :, 1].max(1)[0]
+        cx, width = (xmin + xmax) / 2., xmax - xmin
+        cy, height = (ymin + ymax) / 2., ymax - ymin
+        boxes.append(torch.stack((cx - 0.5 * width * 1.2,
+                                  cy - 0.5 * height * 1.2,
+                                  cx + 0.5 * width * 1.2,
+                                  cy + 0.5 * height * 1.2), 1))
+    union = torch.stack((torch.minimum(boxes[0][:, 0], boxes[1][:, 0]),
+                         torch.minimum(boxes[0][:, 1], boxes[1][:, 1]),
+                         torch.maximum(boxes[0][:, 2], boxes[1][:, 2]),
+                         torch.maximum(boxes[0][:, 3], boxes[1][:, 3])), 1)
+    union[:, 2] = union[:, 2] - union[:, 0]  # 3. to xywh, aspect 1
+    union[:, 3] = union[:, 3] - union[:, 1]
+    w, h = union[:, 2].clone(), union[:, 3].clone()
+    cx, cy = union[:, 0] + w / 2., union[:, 1] + h / 2.
+    wider, taller = w > h, w < h
+    h[wider] = w[wider]
+    w[taller] = h[taller]
+    union[:, 0], union[:, 1] = cx - w / 2., cy - h / 2.
+    union[:, 2], union[:, 3] = w + union[:, 0], h + union[:, 1]
+    m = ref_crop_affine(union, (volume, volume))[:, :2, :]  # 4. image -> vol
+    coords = [
+        torch.cat([_bmm_xy1(m, p[:, :, 0], p[:, :, 1]),
+                   j[:, :, 2:] / hand_grid * volume], 2)
+        for p, j in zip(img, (rjoints, ljoints))
+    ]
+    return torch.cat(coords, dim=1), union
+
+
+def ref_gaussian_volume(coords, volume=VOLUME, sigma=SIGMA):
+    """§1.10 step 5 on the full integer grid: ``(N, K·D, H, W)`` (one
+    sample at a time, to bound the memory)."""
+    ar = torch.arange(volume, dtype=coords.dtype)
+    zz, yy, xx = torch.meshgrid(ar, ar, ar, indexing='ij')
+    out = []
+    for c in coords:
+        x = c[:, 0, None, None, None]
+        y = c[:, 1, None, None, None]
+        z = c[:, 2, None, None, None]
+        heatmap = torch.exp(-((xx - x) / sigma)**2 / 2 -
+                            ((yy - y) / sigma)**2 / 2 -
+                            ((zz - z) / sigma)**2 / 2) * 255
+        out.append(heatmap.reshape(-1, volume, volume))
+    return torch.stack(out)
+
+
 def ref_transnet(rjoints, ljoints, r_h2o, l_h2o, sd, backbone):
     """§1.10: relative wrist translation ``(N, 3)`` (metres)."""
-    xy = [_affine2x3(m, j[..., :2] * 32) for m, j in ((r_h2o, rjoints),
-                                                        (l_h2o, ljoints))]
-    boxes = []
-    for p in xy:
-        lo, hi = p.amin(dim=1), p.amax(dim=1)
-        c, half = (lo + hi) / 2, (hi - lo) / 2 * 1.2
-        boxes.append(torch.cat([c - half, c + half], dim=-1))
-    union = torch.cat([torch.minimum(boxes[0][:, :2], boxes[1][:, :2]),
-                       torch.maximum(boxes[0][:, 2:], boxes[1][:, 2:])], -1)
-    c = (union[:, :2] + union[:, 2:]) / 2
-    side = (union[:, 2:] - union[:, :2]).amax(dim=-1, keepdim=True)
-    x1y1, x2y2 = c - side / 2, c + side / 2
-    grid = VOLUME
-    coords = []
-    for p, j in zip(xy, (rjoints, ljoints)):
-        g = (p - c[:, None]) * grid / (x2y2 - x1y1 + 1e-8)[:, None] + grid / 2
-        coords.append(torch.cat([g, j[..., 2:] * grid / HAND_GRID], -1))
-    coords = torch.cat(coords, dim=1)  # (N, 42, 3), right then left
-    ar = torch.arange(grid, dtype=coords.dtype)
-    d2 = ((ar - coords[..., 2:3])**2)[..., :, None, None] + \
-        ((ar - coords[..., 1:2])**2)[..., None, :, None] + \
-        ((ar - coords[..., 0:1])**2)[..., None, None, :]
-    volume = 255 * torch.exp(-d2 / (2 * SIGMA**2))
-    volume = volume.reshape(coords.shape[0], -1, grid, grid)
-    x = F.conv2d(volume, sd['trans_net.conv.0.weight'],
+    coords, _ = ref_transnet_coords(rjoints, ljoints, r_h2o, l_h2o)
+    x = F.conv2d(ref_gaussian_volume(coords), sd['trans_net.conv.0.weight'],
                  sd['trans_net.conv.0.bias'], padding=1)
     x = F.relu(_bn(x, sd, 'trans_net.conv.1'))
     for name in ('layer1', 'layer2', 'layer3', 'layer4'):
         x = getattr(backbone, name)(x)
-    stride = grid / x.shape[-1]
-    wrists = torch.stack([coords[:, 0, :2], coords[:, 21, :2]], 1) / stride
+    wrists = torch.stack([coords[:, 0, :2], coords[:, 21, :2]], 1)
+    wrists = torch.stack((wrists[:, :, 0] / 8, wrists[:, :, 1] / 8), 2)
     feat = torch.cat([_sample(x, wrists), wrists], dim=-1).reshape(
         coords.shape[0], -1)
     return _linear(feat, sd, 'trans_net.fc.0')

@@ -35,7 +35,7 @@ custom_imports = dict(
     imports=['interwild_mm', 'interwild_mm.utils.safe_loading'],
     allow_failed_imports=False)
 
-input_size = (256, 256)  # (W, H) crop
+input_size = (256, 256)  # (W, H) crop, mmpose's TopdownAffine order
 # read by mmpose's MMPoseInferencer
 data_mode = 'topdown'
 dataset_type = 'CocoWholeBodyHandDataset'
@@ -63,9 +63,12 @@ model = dict(
         focal=(5000., 5000.),
         camera_3d_size=0.6,
         legacy_axis_angle=True,
+        # single-hand crops: the joint and MANO terms of the head
+        # (docs/official_conventions.md §2) that have targets
         loss_joint_img=dict(type='CoordLoss', loss_weight=1.0),
         loss_mano_pose=dict(type='ManoPoseLoss', loss_weight=1.0),
-        loss_mano_shape=dict(type='ParamLoss', loss_weight=1.0)),
+        loss_mano_shape=dict(
+            type='L1Loss', use_target_weight=True, loss_weight=1.0)),
     test_cfg=dict(flip_test=False))
 
 meta_keys = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',

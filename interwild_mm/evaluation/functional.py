@@ -11,7 +11,8 @@ Contents:
   :func:`root_align_joints`;
 * point errors: :func:`point_errors`;
 * aggregation: :func:`per_joint_means`, :func:`mean_of_per_joint_means`;
-* boxes: :func:`box_iou_xyxy`, :func:`mesh_bbox_xyxy`;
+* boxes: :func:`box_iou_xyxy` (:func:`interwild_mm.geometry.box_iou`,
+  ``inter / (union + 1e-5)``), :func:`mesh_bbox_xyxy`;
 * optional protocols: :func:`procrustes_align` (wraps mmpose's
   ``compute_similarity_transform``) and :func:`intaghand_align`.
 """
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from interwild_mm.geometry.bbox import bbox_from_points
+from interwild_mm.geometry.bbox import box_iou as box_iou_xyxy
 from interwild_mm.geometry.camera import project_points
 
 __all__ = [
@@ -131,38 +133,6 @@ def mean_of_per_joint_means(*per_joint: np.ndarray) -> float:
          for p in per_joint]) if per_joint else np.zeros(0)
     values = values[~np.isnan(values)]
     return float(values.mean()) if values.size else float('nan')
-
-
-def box_iou_xyxy(box1: np.ndarray,
-                 box2: np.ndarray,
-                 eps: float = 1e-5) -> np.ndarray:
-    """IoU of xyxy boxes as InterWild computes it: ``inter / (union + eps)``.
-
-    Args:
-        box1 (np.ndarray): ``(..., 4)`` boxes ``(x1, y1, x2, y2)``.
-        box2 (np.ndarray): ``(..., 4)`` boxes, broadcastable to ``box1``.
-        eps (float): added to the union (1e-5 in InterWild).
-
-    Returns:
-        np.ndarray: ``(...)`` IoU in [0, 1] (not x100).
-    """
-    b1 = np.asarray(box1, dtype=np.float64)
-    b2 = np.asarray(box2, dtype=np.float64)
-    if b1.shape[-1] != 4 or b2.shape[-1] != 4:
-        raise ValueError(f'boxes must be (..., 4) xyxy, got {b1.shape} and '
-                         f'{b2.shape}.')
-    iw = np.maximum(
-        0.0,
-        np.minimum(b1[..., 2], b2[..., 2]) -
-        np.maximum(b1[..., 0], b2[..., 0]))
-    ih = np.maximum(
-        0.0,
-        np.minimum(b1[..., 3], b2[..., 3]) -
-        np.maximum(b1[..., 1], b2[..., 1]))
-    inter = iw * ih
-    area1 = (b1[..., 2] - b1[..., 0]) * (b1[..., 3] - b1[..., 1])
-    area2 = (b2[..., 2] - b2[..., 0]) * (b2[..., 3] - b2[..., 1])
-    return inter / (area1 + area2 - inter + eps)
 
 
 def mesh_bbox_xyxy(mesh: np.ndarray,

@@ -41,8 +41,46 @@ def _check_last_dim(x: ArrayLike, size: int, name: str) -> None:
                          f'{tuple(x.shape)}.')
 
 
+def _fix_aspect_and_extend(x1: Tensor, y1: Tensor, x2: Tensor, y2: Tensor,
+                           aspect_ratio: Optional[float],
+                           extension: float) -> Tensor:
+    """Steps 2-4 of the official box restoration (§1.4), float32 order.
+
+    To xywh (``w = x2 - x1``), centre ``x1 + w/2``; where ``w > a·h`` set
+    ``h = w / a``, where ``w < a·h`` set ``w = h · a``; ``w, h`` times
+    ``extension``; ``x1 = cx - w/2``, back to xyxy by ``x2 = w + x1``.
+    Scalars enter as Python numbers, as in the official code (on CUDA a
+    division by a Python scalar is a multiplication by its reciprocal; a
+    tensor divisor would round differently there).
+
+    Returns:
+        Tensor: ``(..., 4)`` xyxy boxes.
+    """
+    if aspect_ratio is not None and aspect_ratio <= 0:
+        raise ValueError(f'aspect_ratio must be > 0 or None, got '
+                         f'{aspect_ratio}.')
+    w = x2 - x1
+    h = y2 - y1
+    cx = x1 + w / 2.
+    cy = y1 + h / 2.
+    if aspect_ratio is not None:
+        wider = w > aspect_ratio * h
+        taller = w < aspect_ratio * h
+        h = torch.where(wider, w / aspect_ratio, h)
+        w = torch.where(taller, h * aspect_ratio, w)
+    w = w * extension
+    h = h * extension
+    x1 = cx - w / 2.
+    y1 = cy - h / 2.
+    return torch.stack([x1, y1, w + x1, h + y1], dim=-1)
+
+
 def set_aspect_ratio(boxes_xyxy: Tensor, aspect: float) -> Tensor:
-    """Enlarge the shorter side of each box about its centre so ``w/h = aspect``.
+    """Enlarge the shorter side of each box about its centre to ``w/h = a``.
+
+    The official step sequence of :func:`restore_bbox` with extension 1
+    (``docs/official_conventions.md §1.4``); TransNet's union box uses it
+    with ``aspect = 1`` (§1.10).
 
     Args:
         boxes_xyxy (Tensor): ``(..., 4)`` boxes, xyxy.
@@ -52,15 +90,9 @@ def set_aspect_ratio(boxes_xyxy: Tensor, aspect: float) -> Tensor:
         Tensor: ``(..., 4)`` xyxy boxes with the same centres.
     """
     _check_last_dim(boxes_xyxy, 4, 'boxes_xyxy')
-    if aspect <= 0:
+    if aspect is None or aspect <= 0:
         raise ValueError(f'aspect must be > 0, got {aspect}.')
-    center = (boxes_xyxy[..., :2] + boxes_xyxy[..., 2:]) / 2
-    w = boxes_xyxy[..., 2] - boxes_xyxy[..., 0]
-    h = boxes_xyxy[..., 3] - boxes_xyxy[..., 1]
-    new_h = torch.where(w > aspect * h, w / aspect, h)
-    new_w = torch.where(w < aspect * h, h * aspect, w)
-    half = torch.stack([new_w, new_h], dim=-1) / 2
-    return torch.cat([center - half, center + half], dim=-1)
+    return _fix_aspect_and_extend(*boxes_xyxy.unbind(-1), aspect, 1.0)
 
 
 def restore_bbox(center: Tensor, size: Tensor,
@@ -82,9 +114,7 @@ def restore_bbox(center: Tensor, size: Tensor,
     4. ``w, h`` times ``extension``, ``x1 = cx - w/2``, ``x2 = w + x1``
        (same for y).
 
-    Scalars enter as Python numbers, as in the official code (on CUDA a
-    division by a Python scalar is a multiplication by its reciprocal; a
-    tensor divisor would round differently there).
+    Steps 2-4 are :func:`set_aspect_ratio`'s sequence (one helper).
 
     Args:
         center (Tensor): ``(..., 2)`` box centres (x, y), grid units.
@@ -104,9 +134,6 @@ def restore_bbox(center: Tensor, size: Tensor,
     if len(grid_size) != 2 or len(input_size) != 2:
         raise ValueError(f'grid_size and input_size must be (H, W), got '
                          f'{tuple(grid_size)} and {tuple(input_size)}.')
-    if aspect_ratio is not None and aspect_ratio <= 0:
-        raise ValueError(f'aspect_ratio must be > 0 or None, got '
-                         f'{aspect_ratio}.')
     grid_h, grid_w = grid_size
     in_h, in_w = input_size
     half = size / 2.
@@ -114,25 +141,12 @@ def restore_bbox(center: Tensor, size: Tensor,
     y1 = (center[..., 1] - half[..., 1]) / grid_h * in_h
     x2 = (center[..., 0] + half[..., 0]) / grid_w * in_w
     y2 = (center[..., 1] + half[..., 1]) / grid_h * in_h
-    w = x2 - x1
-    h = y2 - y1
-    cx = x1 + w / 2.
-    cy = y1 + h / 2.
-    if aspect_ratio is not None:
-        wider = w > aspect_ratio * h
-        taller = w < aspect_ratio * h
-        h = torch.where(wider, w / aspect_ratio, h)
-        w = torch.where(taller, h * aspect_ratio, w)
-    w = w * extension
-    h = h * extension
-    x1 = cx - w / 2.
-    y1 = cy - h / 2.
-    return torch.stack([x1, y1, w + x1, h + y1], dim=-1)
+    return _fix_aspect_and_extend(x1, y1, x2, y2, aspect_ratio, extension)
 
 
 def sanitize_bbox(bbox_xywh: Sequence[float], img_w: int,
                   img_h: int) -> Optional[np.ndarray]:
-    """Clip an xywh box to the image (spec 3.1).
+    """Clip an xywh box to the image (``docs/official_conventions.md §3.1``).
 
     The top-left corner is clipped to >= 0,
     ``x2 = min(img_w - 1, x1 + max(0, w - 1))`` (``y2`` likewise).
@@ -164,7 +178,9 @@ def process_bbox(bbox_xywh: Sequence[float],
                  extend: float = 1.25,
                  aspect: float = 384.0 / 512.0,
                  do_sanitize: bool = True) -> Optional[np.ndarray]:
-    """Sanitise, fix the aspect ratio and extend an xywh box (spec 3.1).
+    """Sanitise, fix the aspect ratio and extend an xywh box.
+
+    ``docs/official_conventions.md §3.1``.
 
     Args:
         bbox_xywh: box ``(x, y, w, h)`` in pixels.
@@ -209,7 +225,7 @@ def bbox_from_points(points: ArrayLike,
         valid: ``(..., P)`` or ``(..., P, 1)`` validity (non-zero = valid);
             ``None`` = all valid.
         extension (float): size multiplier (1.2 in InterWild).
-        out_format (str): ``'xywh'`` (spec ``get_bbox``) or ``'xyxy'``.
+        out_format (str): ``'xywh'`` (the official ``get_bbox``) or ``'xyxy'``.
 
     Returns:
         ``(..., 4)`` boxes in ``out_format``, same array type as ``points``.
@@ -259,3 +275,44 @@ def bbox_from_points(points: ArrayLike,
     else:
         box = np.concatenate([x1y1, x2y2], axis=-1).astype(np.float32)
     return box if out_format == 'xyxy' else xyxy_to_xywh(box)
+
+
+def box_iou(box1: ArrayLike, box2: ArrayLike, eps: float = 1e-5) -> ArrayLike:
+    """IoU of xyxy boxes as InterWild computes it: ``inter / (union + eps)``.
+
+    ``docs/official_conventions.md §4``: ``eps = 1e-5``. With ``eps = 0`` a
+    pair of empty boxes (union 0) gets IoU 0 instead of 0/0. Numpy inputs
+    are computed in float64; torch inputs keep their dtype and device.
+
+    Args:
+        box1 (ArrayLike): ``(..., 4)`` boxes ``(x1, y1, x2, y2)``.
+        box2 (ArrayLike): ``(..., 4)`` boxes, broadcastable to ``box1``.
+        eps (float): added to the union. Defaults to 1e-5.
+
+    Returns:
+        ArrayLike: ``(...)`` IoU in [0, 1] (not x100), numpy for numpy
+        inputs, a tensor for tensor inputs.
+    """
+    if isinstance(box1, Tensor) or isinstance(box2, Tensor):
+        ref = box1 if isinstance(box1, Tensor) else box2
+        b1 = torch.as_tensor(box1, dtype=ref.dtype, device=ref.device)
+        b2 = torch.as_tensor(box2, dtype=ref.dtype, device=ref.device)
+        lib, maximum, minimum = torch, torch.maximum, torch.minimum
+    else:
+        b1 = np.asarray(box1, dtype=np.float64)
+        b2 = np.asarray(box2, dtype=np.float64)
+        lib, maximum, minimum = np, np.maximum, np.minimum
+    if b1.shape[-1] != 4 or b2.shape[-1] != 4:
+        raise ValueError(f'boxes must be (..., 4) xyxy, got '
+                         f'{tuple(b1.shape)} and {tuple(b2.shape)}.')
+    zero = b1.new_zeros(()) if lib is torch else 0.0
+    iw = maximum(zero, minimum(b1[..., 2], b2[..., 2]) -
+                 maximum(b1[..., 0], b2[..., 0]))
+    ih = maximum(zero, minimum(b1[..., 3], b2[..., 3]) -
+                 maximum(b1[..., 1], b2[..., 1]))
+    inter = iw * ih
+    area1 = (b1[..., 2] - b1[..., 0]) * (b1[..., 3] - b1[..., 1])
+    area2 = (b2[..., 2] - b2[..., 0]) * (b2[..., 3] - b2[..., 1])
+    denom = area1 + area2 - inter + eps
+    safe = lib.where(denom > 0, denom, lib.ones_like(denom))
+    return lib.where(denom > 0, inter / safe, lib.zeros_like(denom))

@@ -1,38 +1,56 @@
 # Copyright (c) interwild_mm contributors.
-"""Pinhole projection and orthographic camera fitting (spec 1.9, 1.11)."""
-from typing import Tuple
+"""Pinhole projection and orthographic camera fitting.
 
+``docs/official_conventions.md §1.9, §1.11``.
+"""
+from typing import Tuple, Union
+
+import numpy as np
 import torch
 from torch import Tensor
+
+ArrayLike = Union[np.ndarray, Tensor]
 
 __all__ = ['project_points', 'fit_ortho_camera']
 
 
-def project_points(points: Tensor,
-                   focal: Tensor,
-                   princpt: Tensor,
-                   eps: float = 1e-4) -> Tensor:
-    """Pinhole projection ``u = X/(Z + eps)·f + c`` (spec 1.9 step 3).
+def project_points(points: ArrayLike,
+                   focal: ArrayLike,
+                   princpt: ArrayLike,
+                   eps: float = 1e-4) -> ArrayLike:
+    """Pinhole projection ``u = X/(Z + eps)·f + c``.
+
+    The one projection of the package (``docs/official_conventions.md``
+    §1.9 step 3, in that float order). InterWild's crop camera uses
+    ``eps = 1e-4``; a plain pinhole camera is ``eps = 0``.
 
     Args:
-        points (Tensor): ``(..., P, 3)`` camera-space points (metres).
-        focal (Tensor): ``(..., 2)`` focal lengths ``(fx, fy)`` in pixels,
+        points (ArrayLike): ``(..., P, 3)`` (or ``(3,)``) camera-space points.
+        focal (ArrayLike): ``(..., 2)`` focal lengths ``(fx, fy)`` in pixels,
             broadcast over the points.
-        princpt (Tensor): ``(..., 2)`` principal points ``(cx, cy)`` in pixels.
+        princpt (ArrayLike): ``(..., 2)`` principal points ``(cx, cy)`` in
+            pixels.
         eps (float): added to the depth (1e-4 in InterWild).
 
     Returns:
-        Tensor: ``(..., P, 2)`` pixel coordinates.
+        ArrayLike: ``(..., P, 2)`` pixel coordinates: a tensor (dtype and
+        device of ``points``) for tensor points, else float64 numpy.
     """
+    if isinstance(points, Tensor):
+        focal = torch.as_tensor(
+            focal, dtype=points.dtype, device=points.device)
+        princpt = torch.as_tensor(
+            princpt, dtype=points.dtype, device=points.device)
+    else:
+        points = np.asarray(points, dtype=np.float64)
+        focal = np.asarray(focal, dtype=np.float64)
+        princpt = np.asarray(princpt, dtype=np.float64)
     if points.shape[-1] != 3:
         raise ValueError(f'points must be (..., P, 3), got '
                          f'{tuple(points.shape)}.')
-    focal = torch.as_tensor(focal, dtype=points.dtype, device=points.device)
-    princpt = torch.as_tensor(
-        princpt, dtype=points.dtype, device=points.device)
-    if focal.dim() >= 1 and focal.dim() < points.dim():
+    if 1 <= focal.ndim < points.ndim:
         focal = focal[..., None, :]
-    if princpt.dim() >= 1 and princpt.dim() < points.dim():
+    if 1 <= princpt.ndim < points.ndim:
         princpt = princpt[..., None, :]
     xy = points[..., :2] / (points[..., 2:3] + eps)
     return xy * focal + princpt
@@ -40,7 +58,9 @@ def project_points(points: Tensor,
 
 def fit_ortho_camera(points: Tensor,
                      uv: Tensor) -> Tuple[Tensor, Tensor]:
-    """Fit a per-axis orthographic camera ``u = s·X + o`` (spec 1.11).
+    """Fit a per-axis orthographic camera ``u = s·X + o``.
+
+    ``docs/official_conventions.md §1.11``.
 
     ``s = (max u - min u) / (max X - min X)`` and
     ``o = mean(u) - mean(s·X)``, independently for x and y.

@@ -5,15 +5,13 @@
 Matrices map SOURCE pixels to DESTINATION pixels (pixel centres at integer
 positions). Everything is batched torch and keeps the input device/dtype.
 
-Two builders of the same image -> crop affine exist on purpose, because the
-official code computes it in two float32 operation orders that we reproduce
-bit for bit:
-
-* :func:`crop_affine_composed` - the hand crops of HandRoI (§1.5): composed
-  like kornia 0.6's ``get_affine_matrix2d`` from 3x3 shift / rotation /
-  scale matrices with batched matmuls;
-* :func:`crop_affine` - the closed form used by TransNet's image -> 64-grid
-  mapping (§1.10 step 3).
+One builder of the image -> crop affine serves every crop of the model:
+:func:`crop_affine_composed`, composed like kornia 0.6's
+``get_affine_matrix2d`` from 3x3 shift / rotation / scale matrices with
+batched matmuls, the float32 order of the official code for the hand crops
+(§1.5) and for TransNet's image -> volume mapping (§1.10). Points are moved
+by :func:`transform_points`, the official batched matmul of a 2x3 matrix
+with homogeneous ``(x, y, 1)`` columns.
 
 The kornia-0.6 operation orders are written out here instead of importing
 kornia: kornia 0.6 is an old release that the run-time code would otherwise
@@ -28,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
-    'crop_affine', 'crop_affine_composed', 'compose_affine2d', 'warp_affine',
+    'crop_affine_composed', 'compose_affine2d', 'warp_affine',
     'transform_points', 'invert_affine', 'to_homogeneous_matrix'
 ]
 
@@ -67,46 +65,10 @@ def invert_affine(mat: Tensor) -> Tensor:
     return torch.linalg.inv(to_homogeneous_matrix(mat))[..., :2, :]
 
 
-def _check_boxes(boxes_xyxy: Tensor, batched: bool = False) -> None:
-    bad_dim = boxes_xyxy.dim() != 2 if batched else boxes_xyxy.dim() < 1
-    if bad_dim or boxes_xyxy.shape[-1] != 4:
+def _check_boxes(boxes_xyxy: Tensor) -> None:
+    if boxes_xyxy.dim() != 2 or boxes_xyxy.shape[-1] != 4:
         raise ValueError(f'boxes_xyxy must be (N, 4), got '
                          f'{tuple(boxes_xyxy.shape)}.')
-
-
-def crop_affine(boxes_xyxy: Tensor, out_size: Sequence[int] = (256, 256),
-                eps: float = 1e-8) -> Tensor:
-    """Closed-form affine taking image pixels into the crop of each box.
-
-    ``x' = (x - cx) * W / (x2 - x1 + eps) + W/2`` and
-    ``y' = (y - cy) * H / (y2 - y1 + eps) + H/2`` with ``(cx, cy)`` the box
-    centre, so the box centre maps to pixel ``(W/2, H/2)``. This is the
-    arithmetic of TransNet's image -> 64-grid mapping
-    (``docs/official_conventions.md`` §1.10 step 3); the hand crops use
-    :func:`crop_affine_composed` (same map, other float32 rounding).
-
-    Args:
-        boxes_xyxy (Tensor): ``(N, 4)`` boxes in source pixels.
-        out_size (Sequence[int]): crop size ``(H, W)``.
-        eps (float): added to the box width/height.
-
-    Returns:
-        Tensor: ``(N, 3, 3)`` image -> crop matrices.
-    """
-    _check_boxes(boxes_xyxy)
-    out_h, out_w = float(out_size[0]), float(out_size[1])
-    x1, y1, x2, y2 = boxes_xyxy.unbind(-1)
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    sx = out_w / (x2 - x1 + eps)
-    sy = out_h / (y2 - y1 + eps)
-    zero = torch.zeros_like(sx)
-    one = torch.ones_like(sx)
-    rows = [
-        torch.stack([sx, zero, out_w / 2 - sx * cx], dim=-1),
-        torch.stack([zero, sy, out_h / 2 - sy * cy], dim=-1),
-        torch.stack([zero, zero, one], dim=-1),
-    ]
-    return torch.stack(rows, dim=-2)
 
 
 def _eye3(ref: Tensor) -> Tensor:
@@ -162,13 +124,14 @@ def compose_affine2d(translations: Tensor, center: Tensor, scale: Tensor,
 def crop_affine_composed(boxes_xyxy: Tensor,
                          out_size: Sequence[int] = (256, 256),
                          eps: float = 1e-8) -> Tensor:
-    """Image -> crop affine of the hand crops, in the official float32 order.
+    """Image -> crop affine of a box, in the official float32 order.
 
     ``w = x2 - x1``, ``c = (x1 + x2) / 2``, scale
     ``(W / (w + eps), H / (h + eps))``, translation ``(W/2, H/2) - c``,
     angle 0, composed by :func:`compose_affine2d`
     (``docs/official_conventions.md`` §1.5). The box centre maps to pixel
-    ``(W/2, H/2)`` (128 for a 256 crop, not 127.5).
+    ``(W/2, H/2)`` (128 for a 256 crop, not 127.5). Used for the hand crops
+    (§1.5) and TransNet's image -> volume mapping (§1.10 step 3).
 
     Args:
         boxes_xyxy (Tensor): ``(N, 4)`` boxes in source pixels.
@@ -178,7 +141,7 @@ def crop_affine_composed(boxes_xyxy: Tensor,
     Returns:
         Tensor: ``(N, 3, 3)`` image -> crop matrices.
     """
-    _check_boxes(boxes_xyxy, batched=True)
+    _check_boxes(boxes_xyxy)
     out_h, out_w = int(out_size[0]), int(out_size[1])
     x1, y1, x2, y2 = boxes_xyxy.unbind(-1)
     w, h = x2 - x1, y2 - y1
@@ -247,7 +210,12 @@ def warp_affine(img: Tensor, mat: Tensor,
 
 
 def transform_points(points: Tensor, mat: Tensor) -> Tensor:
-    """Apply affines to 2D points.
+    """Apply affines to 2D points, in the official float32 order.
+
+    The 2x3 matrix multiplies homogeneous ``(x, y, 1)`` columns in one
+    batched matmul (``bmm(M, [x; y; 1])``, as the official code maps joints
+    and targets between the image, crop and volume spaces, §1.10-1.11, §2),
+    not ``A·p + t`` in two steps.
 
     Args:
         points (Tensor): ``(..., P, 2)`` points (x, y).
@@ -263,7 +231,6 @@ def transform_points(points: Tensor, mat: Tensor) -> Tensor:
     if mat.shape[-2:] not in ((2, 3), (3, 3)):
         raise ValueError(f'mat must be (..., 2, 3) or (..., 3, 3), got '
                          f'{tuple(mat.shape)}.')
-    mat = mat.to(points.dtype)
-    lin = mat[..., :2, :2]
-    off = mat[..., :2, 2]
-    return points @ lin.transpose(-1, -2) + off[..., None, :]
+    mat = mat[..., :2, :].to(points.dtype)
+    xy1 = torch.cat([points, torch.ones_like(points[..., :1])], dim=-1)
+    return torch.matmul(mat, xy1.transpose(-1, -2)).transpose(-1, -2)

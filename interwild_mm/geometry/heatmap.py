@@ -1,5 +1,7 @@
 # Copyright (c) interwild_mm contributors.
-"""Soft-argmax decoders and bilinear feature sampling (spec 1.3, 1.6, 1.7).
+"""Soft-argmax decoders and bilinear feature sampling.
+
+``docs/official_conventions.md §1.3, §1.6, §1.7``.
 
 Coordinates are in heatmap/feature cells with cell centres at integer
 positions ``0 … W-1`` (x) and ``0 … H-1`` (y), ``0 … D-1`` (z).

@@ -45,7 +45,9 @@ def get_patch_affine(center_xy: Sequence[float],
                      rot_deg: float,
                      out_size_wh: Sequence[int],
                      inverse: bool = False) -> np.ndarray:
-    """2x3 affine from the original image to the body patch (spec 3.1).
+    """2x3 affine from the original image to the body patch.
+
+    ``docs/official_conventions.md §3.1``.
 
     Args:
         center_xy (Sequence[float]): box centre ``(cx, cy)`` in source pixels.
@@ -94,7 +96,9 @@ def generate_patch_image(
         img: np.ndarray, bbox_xywh: Sequence[float], scale: float, rot: float,
         do_flip: bool, out_size_wh: Sequence[int]
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Warp the body box of ``img`` into a patch (spec 3.1).
+    """Warp the body box of ``img`` into a patch.
+
+    ``docs/official_conventions.md §3.1``.
 
     When ``do_flip`` is set the image is mirrored first and the box centre
     moves to ``W_img - cx - 1``; both returned affines then refer to the

@@ -1,5 +1,7 @@
 # Copyright (c) interwild_mm contributors.
-"""Rotation representations used by InterWild (spec 1.7, 1.8).
+"""Rotation representations used by InterWild.
+
+``docs/official_conventions.md §1.7, §1.8``.
 
 All functions are batched over arbitrary leading dimensions, keep the input's
 device and dtype and are differentiable (except for the discrete quaternion
@@ -13,11 +15,14 @@ Conventions:
 * The 6D representation is the first two rows of ``R`` (the "rows"
   convention of PyTorch3D's ``rotation_6d_to_matrix``).
 """
-from typing import Tuple
+from typing import Tuple, Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+ArrayLike = Union[np.ndarray, Tensor]
 
 __all__ = [
     'rot6d_to_matrix', 'axis_angle_to_matrix', 'matrix_to_axis_angle',
@@ -170,10 +175,11 @@ def matrix_to_axis_angle(R: Tensor, legacy: bool = False) -> Tensor:
     Args:
         R (Tensor): ``(..., 3, 3)`` rotation matrices.
         legacy (bool): If True, reproduce PyTorch3D <= 0.7.5 (used by the
-            official InterWild run, spec 1.7): the best-conditioned quaternion
-            candidate is used without a sign fix, so the returned vector can
-            have a norm in ``(π, 2π)``. If False, return the equivalent
-            rotation with norm ``<= π``. Both describe the same rotation.
+            official InterWild run, ``docs/official_conventions.md §1.7``):
+            the best-conditioned quaternion candidate is used without a sign
+            fix, so the returned vector can have a norm in ``(π, 2π)``.
+            If False, return the equivalent rotation with norm ``<= π``.
+            Both describe the same rotation.
             Defaults to False.
 
     Returns:
@@ -183,20 +189,27 @@ def matrix_to_axis_angle(R: Tensor, legacy: bool = False) -> Tensor:
         matrix_to_quaternion(R, standardize=not legacy))
 
 
-def mirror_axis_angle(aa: Tensor) -> Tensor:
+def mirror_axis_angle(aa: ArrayLike) -> ArrayLike:
     """Mirror rotations through the YZ plane.
 
-    ``(a_x, a_y, a_z) -> (a_x, -a_y, -a_z)``.
-
-    With ``M = diag(-1, 1, 1)`` this is the axis-angle of ``M R M``.
+    ``(a_x, a_y, a_z) -> (a_x, -a_y, -a_z)``
+    (``docs/official_conventions.md §1.8, §3.1``). With
+    ``M = diag(-1, 1, 1)`` this is the axis-angle of ``M R M``.
 
     Args:
-        aa (Tensor): ``(..., 3)`` axis-angle vectors. Flattened poses such as
-            MANO ``hand_pose`` (N, 45) must be reshaped to (N, 15, 3) first.
+        aa (ArrayLike): ``(..., 3)`` axis-angle vectors, a tensor or a numpy
+            array. Flattened poses such as MANO ``hand_pose`` (N, 45) must be
+            reshaped to (N, 15, 3) first.
 
     Returns:
-        Tensor: ``(..., 3)`` mirrored axis-angle vectors.
+        ArrayLike: ``(..., 3)`` mirrored axis-angle vectors, same type and
+        dtype.
     """
+    if isinstance(aa, np.ndarray):
+        if aa.ndim < 1 or aa.shape[-1] != 3:
+            raise ValueError(f'axis-angle must have trailing shape (3,), got '
+                             f'{aa.shape}; reshape the input to (..., 3).')
+        return aa * np.array([1.0, -1.0, -1.0], dtype=aa.dtype)
     _check_last_dims(aa, (3, ), 'axis-angle')
     sign = aa.new_tensor([1.0, -1.0, -1.0])
     return aa * sign

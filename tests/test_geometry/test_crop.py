@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from interwild_mm.geometry.crop import (crop_affine, invert_affine,
+from interwild_mm.geometry.crop import (crop_affine_composed, invert_affine,
                                         transform_points, warp_affine)
 
 
@@ -22,14 +22,14 @@ def _bilinear_numpy(img, x, y):
 
 def test_crop_affine_by_hand():
     box = torch.tensor([[10.0, 20.0, 50.0, 100.0]], dtype=torch.float64)
-    m = crop_affine(box, (256, 256))[0].numpy()
+    m = crop_affine_composed(box, (256, 256))[0].numpy()
     # centre (30, 60) -> (128, 128); corner (10,20) -> (0, 0) up to 1e-8
     np.testing.assert_allclose(m @ [30, 60, 1], [128, 128, 1], atol=1e-9)
     np.testing.assert_allclose(m @ [10, 20, 1], [0, 0, 1], atol=1e-6)
     np.testing.assert_allclose(m[0, 0], 256 / (40 + 1e-8))
     np.testing.assert_allclose(m[1, 1], 256 / (80 + 1e-8))
     # non-square output (H=64, W=32)
-    m2 = crop_affine(box, (64, 32))[0].numpy()
+    m2 = crop_affine_composed(box, (64, 32))[0].numpy()
     np.testing.assert_allclose(m2 @ [30, 60, 1], [16, 32, 1], atol=1e-9)
     np.testing.assert_allclose(m2 @ [50, 100, 1], [32, 64, 1], atol=1e-6)
 
@@ -59,7 +59,9 @@ def test_warp_crop_centre_lands_on_128():
     ys = np.tile(np.arange(h, dtype=np.float64)[:, None], (1, w))
     img = torch.tensor(np.stack([xs, ys])[None])
     box = torch.tensor([[10.0, 5.0, 30.0, 25.0]], dtype=torch.float64)
-    crop = warp_affine(img, crop_affine(box, (256, 256))[:, :2], (256, 256))
+    crop = warp_affine(img,
+                       crop_affine_composed(box, (256, 256))[:, :2],
+                       (256, 256))
     np.testing.assert_allclose(crop[0, :, 128, 128].numpy(), [20.0, 15.0],
                                atol=1e-9)
     np.testing.assert_allclose(crop[0, 0, 128, 0].item(), 10.0, atol=1e-6)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from interwild_mm.geometry.bbox import restore_bbox
-from interwild_mm.geometry.crop import (compose_affine2d, crop_affine,
+from interwild_mm.geometry.crop import (compose_affine2d,
                                         crop_affine_composed, invert_affine,
                                         warp_affine)
 from .._official_reference import (BODY_HW, CROP_HW, GRID_HW, INPUT_HW,
@@ -99,15 +99,6 @@ def test_compose_affine2d_rotation_convention():
     with pytest.raises(ValueError, match='angle'):
         compose_affine2d(torch.zeros(2, 2), torch.zeros(2, 2),
                          torch.ones(2, 2), torch.zeros(3))
-
-
-def test_transnet_closed_form_kept():
-    """TransNet's mapping keeps its own (closed-form) arithmetic."""
-    box = torch.tensor([[10.3, 20.7, 50.1, 60.9]])
-    m = crop_affine(box, (64, 64))[0]
-    sx = 64.0 / (box[0, 2] - box[0, 0] + 1e-8)
-    cx = (box[0, 0] + box[0, 2]) / 2
-    assert m[0, 0] == sx and m[0, 2] == 32.0 - sx * cx
 
 
 def _kornia06():

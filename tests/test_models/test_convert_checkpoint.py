@@ -217,3 +217,23 @@ def test_cli(tmp_path):
     assert set(ckpt) == {'meta', 'state_dict'}
     assert len(ckpt['state_dict']) == 804
     assert '6 unused TransNet stem keys' in res.stdout
+
+
+def test_weight_shapes_follow_the_model_sizes():
+    """The shapes a snapshot is checked against come from the model's size
+    description (here a 4-bin hand grid: PositionNet 21·4 channels,
+    RotationNet unchanged), like the model the config builds."""
+    from interwild_mm.models.utils import model_weight_shapes
+    init_default_scope('mmpose')
+    cfg = Config.fromfile(CONFIG).model.to_dict()
+    for part in ('detect_net', 'hand_roi', 'trans_net'):
+        cfg[part]['backbone']['init_cfg'] = None
+    shapes = model_weight_shapes(cfg)
+    assert shapes['shnet.hand_position_net.conv.0.weight'] == (168, 2048, 1,
+                                                               1)
+    cfg['hand_hm_shape'] = (4, 8, 8)
+    shapes = model_weight_shapes(cfg)
+    assert shapes['shnet.hand_position_net.conv.0.weight'] == (84, 2048, 1,
+                                                               1)
+    assert shapes['shnet.hand_rotation_net.pose_out.0.weight'] == (90,
+                                                                   10815)

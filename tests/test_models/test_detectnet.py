@@ -132,3 +132,90 @@ def test_detectnet_resizes_input():
     assert torch.allclose(seen, ref, atol=1e-6)
     assert out['rhand_center'].shape == (1, 2)
     assert out['center_prob'].shape == (1, 2, 64, 48)
+
+
+# ----------------------------------------------------------------------
+# the head's own loss() and predict() (mmpose head API)
+def _box_samples(n, seed=0):
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(n):
+        lab = InstanceData()
+        for h in ('rhand', 'lhand'):
+            lab.set_field(
+                torch.rand(1, 2, generator=g) * 40, f'{h}_bbox_center')
+            lab.set_field(torch.rand(1, 2, generator=g) * 8 + 1,
+                          f'{h}_bbox_size')
+        lab.rhand_bbox_valid = torch.ones(1, 1)
+        lab.lhand_bbox_valid = torch.full((1, 1), float(i % 2))
+        ds = PoseDataSample()
+        ds.gt_instance_labels = lab
+        out.append(ds)
+    return out
+
+
+def _configured_head():
+    l1 = dict(type='L1Loss', use_target_weight=True)
+    head = MODELS.build(
+        dict(type='DetectNetHead', in_channels=32, deconv_channels=(8, 8, 8),
+             loss_center=l1, loss_size=dict(l1, loss_weight=3.0)))
+    head.init_weights()
+    with torch.no_grad():
+        head.bbox_center[0].weight.normal_(0, 1.0)
+        head.rhand_size[2].bias.copy_(torch.tensor([4.0, 6.0]))
+    return head.double().eval()
+
+
+def test_head_loss_against_float64_formula():
+    torch.manual_seed(2)
+    head = _configured_head()
+    feat = torch.randn(3, 32, 8, 6, dtype=torch.float64)
+    samples = _box_samples(3)
+    losses = head.loss(feat, samples)
+    assert set(losses) == {f'loss_{h}_bbox_{q}' for h in ('rhand', 'lhand')
+                           for q in ('center', 'size')}
+    out = {k: v.detach().numpy() for k, v in head(feat).items()}
+    for h in ('rhand', 'lhand'):
+        lab = [s.gt_instance_labels for s in samples]
+        valid = np.concatenate([l[f'{h}_bbox_valid'].numpy() for l in lab])
+        for q, weight in (('center', 1.0), ('size', 3.0)):
+            tgt = np.concatenate([l[f'{h}_bbox_{q}'].numpy() for l in lab])
+            # mean over all N x 2 elements, invalid entries count as zero
+            ref = weight * np.mean(np.abs(out[f'{h}_{q}'] - tgt) * valid)
+            assert ref > 0
+            np.testing.assert_allclose(losses[f'loss_{h}_bbox_{q}'].item(),
+                                       ref, rtol=1e-12)
+
+
+def test_head_predict_boxes_in_body_input_pixels():
+    torch.manual_seed(3)
+    head = _configured_head()
+    feat = torch.randn(2, 32, 8, 6, dtype=torch.float64)
+    preds = head.predict(feat)
+    out = {k: v.detach().numpy() for k, v in head(feat).items()}
+    assert len(preds) == 2
+    for i, inst in enumerate(preds):
+        assert set(inst.keys()) == {'rhand_bbox', 'lhand_bbox',
+                                    'rhand_bbox_score', 'lhand_bbox_score'}
+        for h in ('rhand', 'lhand'):
+            assert inst[f'{h}_bbox'].shape == (1, 4)
+            c, s = out[f'{h}_center'][i], out[f'{h}_size'][i]
+            # 48x64 grid -> 192x256 body input: x4, no aspect fix, ext 1
+            ref = np.concatenate([c - s / 2, c + s / 2]) * 4
+            np.testing.assert_allclose(inst[f'{h}_bbox'][0], ref, rtol=1e-6)
+            np.testing.assert_allclose(inst[f'{h}_bbox_score'],
+                                       [out[f'{h}_conf'][i]], rtol=1e-6)
+        w = inst['rhand_bbox'][0, 2] - inst['rhand_bbox'][0, 0]
+        assert w > 4
+
+
+def test_head_grid_must_match_the_sizes():
+    head = MODELS.build(
+        dict(type='DetectNetHead', in_channels=32, deconv_channels=(8, 8, 8),
+             sizes=dict(body_grid_dhw=(8, 32, 24))))
+    with pytest.raises(ValueError, match='body_hm_shape'):
+        head(torch.randn(1, 32, 8, 6))
+    assert head(torch.randn(1, 32, 4, 3))['center_prob'].shape[-2:] == (32,
+                                                                         24)

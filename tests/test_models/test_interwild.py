@@ -321,3 +321,89 @@ def test_alt_backbone_config_forward(synthetic_mano_dir):
         out = m(torch.rand(1, 3, 512, 384), None, 'tensor')
     assert out['rel_trans'].shape == (1, 3)
     assert torch.isfinite(out['rmano_mesh_cam']).all()
+
+
+# ----------------------------------------------------------------------
+# losses live with the parts (issue #12 item 1)
+def test_losses_argument_is_refused_with_the_new_places(synthetic_mano_dir):
+    init_default_scope('mmpose')
+    cfg = tiny_model_cfg(synthetic_mano_dir)
+    cfg['losses'] = dict(bbox_center=dict(type='L1Loss'),
+                         joint_cam=dict(type='CoordLoss', loss_weight=10.0),
+                         rel_trans=dict(type='L1Loss'), typo=dict())
+    with pytest.raises(ValueError) as info:
+        MODELS.build(cfg)
+    msg = str(info.value)
+    assert 'no longer takes `losses`' in msg
+    assert 'losses.bbox_center -> model.detect_net.head.loss_center' in msg
+    assert 'losses.joint_cam -> model.shnet.loss_joint_cam' in msg
+    assert 'losses.rel_trans -> model.trans_net.loss_rel_trans' in msg
+    assert "unknown terms ['typo']" in msg
+
+
+def test_part_loss_configs_reach_the_model_loss(synthetic_mano_dir):
+    """Each part's loss config changes exactly its own terms of
+    InterWild.loss (the SHNet head's were ignored before)."""
+    init_default_scope('mmpose')
+    x = torch.rand(2, 3, 512, 384, generator=torch.Generator().manual_seed(7))
+    weighted = {
+        ('detect_net', 'head', 'loss_size'): 'loss_rhand_bbox_size',
+        ('trans_net', 'loss_rel_trans'): 'loss_rel_trans',
+        ('shnet', 'loss_mano_shape'): 'loss_mano_shape',
+        ('shnet', 'loss_joint_img'): 'loss_joint_img',
+        ('shnet', 'loss_mano_mesh_cam'): 'loss_mano_mesh_cam',
+    }
+    losses = []
+    for scale in (1.0, 3.0):
+        cfg = tiny_model_cfg(synthetic_mano_dir)
+        for path in weighted:
+            node = cfg
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = dict(node[path[-1]])
+            node[path[-1]]['loss_weight'] = node[path[-1]].get(
+                'loss_weight', 1.0) * scale
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            m = MODELS.build(cfg)
+            m.init_weights()
+        m.eval()
+        samples = _targets_inside_crops(m, x, _samples(2, seed=3))
+        with torch.no_grad():
+            losses.append({k: v.item() for k, v in m.loss(x, samples).items()})
+    changed = set(weighted.values()) | {'loss_lhand_bbox_size'}
+    for k, v in losses[0].items():
+        assert v > 0, k
+        ratio = losses[1][k] / v
+        assert ratio == pytest.approx(3.0 if k in changed else 1.0,
+                                      rel=1e-6), k
+
+
+def test_targets_are_read_once_per_sample(model, monkeypatch):
+    from interwild_mm.models.utils import data_samples
+    reads = []
+    original = data_samples._read
+    monkeypatch.setattr(data_samples, '_read',
+                        lambda ds, key: reads.append(key) or original(ds, key))
+    model.eval()
+    with torch.no_grad():
+        model.loss(torch.rand(2, 3, 512, 384), _samples(2))
+    assert set(reads) == set(model.target_specs)
+    assert all(reads.count(k) == 2 for k in set(reads))  # once per sample
+
+
+def test_part_sizes_must_agree_with_the_model(synthetic_mano_dir):
+    init_default_scope('mmpose')
+    cfg = tiny_model_cfg(synthetic_mano_dir)
+    cfg['hand_roi']['crop_size'] = (128, 128)
+    with pytest.raises(ValueError, match=r'HandRoI: .*crop_hw=\(128, 128\)'):
+        MODELS.build(cfg)
+    cfg = tiny_model_cfg(synthetic_mano_dir)
+    cfg['shnet']['focal'] = (1000.0, 1000.0)
+    with pytest.raises(ValueError, match='shnet.focal'):
+        MODELS.build(cfg)
+    # agreeing part-level sizes are accepted (older configs)
+    cfg = tiny_model_cfg(synthetic_mano_dir)
+    cfg['hand_roi']['crop_size'] = (256, 256)
+    cfg['shnet'].update(heatmap_size=(8, 8, 8), input_size=(256, 256))
+    assert MODELS.build(cfg).hand_roi.sizes.crop_hw == (256, 256)

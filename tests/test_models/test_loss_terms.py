@@ -268,8 +268,9 @@ def rederive(raw: dict, t: dict) -> dict:
 # ----------------------------------------------------------------------
 @pytest.fixture(scope='module', params=['model_defaults', 'config'])
 def model(request, synthetic_mano_dir):
-    """Tiny InterWild in float64, its loss terms from the model's defaults
-    (``losses`` left out) or from the shipped config's ``losses`` dict.
+    """Tiny InterWild in float64, its loss terms from the parts' defaults
+    (their ``loss_*`` keys left out) or from the shipped config's ``loss_*``
+    keys of the parts.
 
     DetectNet is set to predict boxes of a few grid cells (a freshly
     initialised head predicts zero-size boxes) at centres that differ
@@ -279,7 +280,10 @@ def model(request, synthetic_mano_dir):
     init_default_scope('mmpose')  # module fixtures run before the autouse one
     cfg = tiny_model_cfg(synthetic_mano_dir)
     if request.param == 'model_defaults':
-        cfg.pop('losses')
+        parts = (cfg['detect_net']['head'], cfg['shnet'], cfg['trans_net'])
+        removed = [p.pop(k) for p in parts for k in list(p)
+                   if k.startswith('loss_')]
+        assert len(removed) == 10  # every term is configured in the config
     torch.manual_seed(0)
     m = MODELS.build(cfg)
     m.init_weights()

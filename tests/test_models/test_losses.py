@@ -1,6 +1,7 @@
 """Tests for the InterWild loss modules (hand-computed small cases)."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from mmpose.registry import MODELS
@@ -90,3 +91,34 @@ def test_loss_bad_inputs():
         ParamLoss()(torch.zeros(2, 3), torch.zeros(2, 3), torch.ones(3))
     with pytest.raises(ValueError, match='axis-angle'):
         ManoPoseLoss()(torch.zeros(2, 4), torch.zeros(2, 4))
+
+
+def test_mmpose_l1loss_is_the_official_masked_mean():
+    """mmpose's L1Loss(use_target_weight=True) = mean(|o - t| · valid) over
+    all elements (docs/official_conventions.md §2): same value in float64
+    and the same bits as the formula for 0/1 validities, for the weight
+    layouts InterWild passes ((N, 1) against (N, D); (N, K, 1) against
+    (N, K, C))."""
+    l1 = MODELS.build(dict(type='L1Loss', use_target_weight=True))
+    g = torch.Generator().manual_seed(0)
+    for out_shape, w_shape in (((4, 2), (4, 1)), ((4, 20), (4, 20)),
+                               ((3, 42, 3), (3, 42, 1))):
+        o = torch.randn(out_shape, generator=g)
+        t = torch.randn(out_shape, generator=g)
+        numel = int(np.prod(w_shape))
+        w = (torch.arange(numel) % 3 != 1).float().reshape(w_shape)
+        formula = ((o - t).abs() * w).mean()
+        assert torch.equal(l1(o, t, w), formula)
+        ref = np.mean(np.abs(o.double().numpy() - t.double().numpy()) *
+                      w.double().numpy())
+        assert l1(o.double(), t.double(), w.double()).item() == \
+            pytest.approx(ref, rel=1e-14)
+        # CoordLoss / ParamLoss are the same computation
+        assert torch.equal(CoordLoss()(o, t, w), formula)
+        assert torch.equal(ParamLoss()(o, t, w), formula)
+    # the per-sample z gate of CoordLoss = a (N, K, 3) weight for L1Loss
+    o, t = torch.randn(2, 5, 3, generator=g), torch.randn(2, 5, 3, generator=g)
+    w = torch.tensor([1.0, 0.0, 1.0, 1.0, 0.0]).repeat(2, 1)[..., None]
+    is_3d = torch.tensor([[1.0], [0.0]])
+    gate = torch.cat([torch.ones(2, 1, 2), is_3d[:, :, None]], -1)
+    assert torch.equal(CoordLoss()(o, t, w, is_3d), l1(o, t, w * gate))

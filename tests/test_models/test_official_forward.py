@@ -1,7 +1,8 @@
 """The plain model's test outputs equal a step-by-step float32 reference of
 the forward pass written from docs/official_conventions.md §1
 (``tests/_official_reference.py``), on a seeded, saved and reloaded
-checkpoint of a narrow model with non-degenerate boxes."""
+checkpoint of a narrow model with non-degenerate boxes; TransNet's geometry
+(joints -> volume coordinates, Gaussian volume) bit for bit."""
 import pytest
 import torch
 from mmengine.registry import init_default_scope
@@ -11,7 +12,8 @@ import interwild_mm  # noqa: F401
 from interwild_mm.geometry.rotation import axis_angle_to_matrix
 from mmpose.registry import MODELS
 
-from .._official_reference import ref_forward
+from .._official_reference import (ref_crop_affine, ref_forward,
+                                   ref_gaussian_volume, ref_transnet_coords)
 from ._interwild_tiny import tiny_model_cfg
 from ._nontrivial import real_inputs, sensitive_model
 
@@ -95,3 +97,79 @@ def test_poses_as_rotations(outputs):
         a = axis_angle_to_matrix(out[key].double().reshape(-1, 3))
         b = axis_angle_to_matrix(ref[key].double().reshape(-1, 3))
         assert (a - b).abs().max() <= TOL
+
+
+# ----------------------------------------------------------------------
+# TransNet geometry (§1.10) bit for bit
+def _transnet_inputs(n, seed):
+    """Joints over (and a little outside) the 8-grid and the hand2orig
+    matrices of crop boxes of all sizes, made by the reference's affine."""
+    g = torch.Generator().manual_seed(seed)
+    joints = [torch.rand(n, 21, 3, generator=g) * 9 - 0.5 for _ in range(2)]
+    mats = []
+    for _ in range(2):
+        centre = torch.rand(n, 2, generator=g) * torch.tensor([384., 512.])
+        side = torch.rand(n, 1, generator=g) * 300 + 8
+        box = torch.cat([centre - side / 2, centre + side / 2], dim=1)
+        mats.append(torch.inverse(ref_crop_affine(box))[:, :2, :])
+    return joints[0], joints[1], mats[0], mats[1]
+
+
+@pytest.fixture(scope='module')
+def transnet():
+    init_default_scope('mmpose')
+    with torch.random.fork_rng():  # leave the global RNG to other tests
+        torch.manual_seed(0)
+        return MODELS.build(
+            dict(type='TransNet', backbone=dict(
+                type='ResNet', depth=18, base_channels=8, stem_channels=8,
+                out_indices=(3, )), feat_channels=8, backbone_channels=64))
+
+
+def test_transnet_coords_bit_identical(transnet):
+    rj, lj, rh, lh = _transnet_inputs(256, seed=0)
+    coords, union = transnet.joints_to_volume(rj, lj, rh, lh)
+    ref, ref_union = ref_transnet_coords(rj, lj, rh, lh)
+    assert coords.dtype == torch.float32
+    assert torch.equal(union, ref_union)
+    assert torch.equal(coords.reshape(256, 42, 3), ref)
+    # the closed form of the same map rounds differently for many joints,
+    # so the comparison above can fail
+    img = [transnet.sizes.hand_grid_to_image(j[..., :2], m)
+           for j, m in ((rj, rh), (lj, lh))]
+    c = (union[:, None, :2] + union[:, None, 2:]) / 2
+    s = 64 / (union[:, None, 2:] - union[:, None, :2] + 1e-8)
+    closed = torch.cat([(p - c) * s + 32 for p in img], dim=1)
+    assert torch.allclose(closed, ref[..., :2], atol=1e-3)
+    assert not torch.equal(closed, ref[..., :2])
+
+
+def test_transnet_volume_bit_identical(transnet):
+    rj, lj, rh, lh = _transnet_inputs(2, seed=1)
+    coords, _ = transnet.joints_to_volume(rj, lj, rh, lh)
+    vol = transnet.render_heatmaps(coords)
+    ref = ref_gaussian_volume(coords.reshape(2, 42, 3))
+    assert vol.shape == (2, 2688, 64, 64) and vol.max() > 200
+    assert torch.equal(vol, ref)
+    # exp(-d^2 / (2 sigma^2)) in one piece rounds differently
+    d = coords.reshape(2, 42, 1, 1, 1, 3)
+    ar = torch.arange(64.)
+    d2 = ((ar[None, None, :] - d[..., 0])**2 + (ar[:, None] - d[..., 1])**2 +
+          (ar[:, None, None] - d[..., 2])**2)
+    one_piece = (torch.exp(-d2 / (2 * 2.5**2)) * 255).reshape(vol.shape)
+    assert torch.allclose(one_piece, ref, atol=1e-3)
+    assert not torch.equal(one_piece, ref)
+
+
+def test_transnet_forward_equals_reference(transnet):
+    """rel_trans of the reloaded model equals the reference TransNet on the
+    model's own (detached) inputs bit for bit."""
+    from .._official_reference import ref_transnet
+    rj, lj, rh, lh = _transnet_inputs(2, seed=2)
+    transnet.eval()
+    with torch.no_grad():
+        out = transnet(rj, lj, rh, lh)
+        ref = ref_transnet(rj, lj, rh, lh, {
+            f'trans_net.{k}': v for k, v in transnet.state_dict().items()
+        }, transnet.backbone)
+    assert torch.equal(out, ref)

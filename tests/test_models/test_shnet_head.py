@@ -350,3 +350,114 @@ def test_loss_2d_keypoint_fallback_and_errors():
     ]
     with pytest.raises(ValueError, match='only some'):
         head.loss(torch.randn(2, C_IN, 8, 8), partial)
+
+
+# ----------------------------------------------------------------------
+# the two-hand terms of InterWild (docs/official_conventions.md §2)
+def _two_hand_case(n=3, seed=0):
+    """Fake two-hand predictions, data samples with body-grid targets and
+    per-hand image -> crop affines (some targets fall outside the crops)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape):
+        return torch.rand(*shape, generator=g, dtype=torch.float64)
+
+    preds = dict(joint_img=r(n, 42, 3) * 8, joint_proj=r(n, 42, 2) * 8,
+                 mano_joint_cam=r(n, 42, 3) * 0.1,
+                 mano_mesh_cam=r(n, 1556, 3) * 0.1,
+                 mano_pose=(r(n, 96) - 0.5) * 2, mano_shape=r(n, 20) - 0.5)
+    samples = []
+    for i in range(n):
+        lab = InstanceData(
+            joint_img=r(1, 42, 3) * torch.tensor([20.0, 30.0, 8.0]) + 10,
+            joint_trunc=(r(1, 42, 1) > 0.2).double(),
+            mano_joint_img=r(1, 42, 3) * torch.tensor([20.0, 30.0, 8.0]) + 10,
+            mano_joint_trunc=(r(1, 42, 1) > 0.2).double(),
+            joint_cam=r(1, 42, 3) * 0.1,
+            joint_valid=(r(1, 42, 1) > 0.3).double(),
+            is_3D=torch.tensor([[float(i != 1)]]),
+            mano_mesh_cam=r(1, 1556, 3) * 0.1,
+            mano_mesh_valid=torch.full((1, 1556, 1), float(i != 2)),
+            mano_pose=(r(1, 96) - 0.5) * 2,
+            mano_pose_valid=(r(1, 32) > 0.3).double(),
+            mano_shape=r(1, 20) - 0.5,
+            mano_shape_valid=(r(1, 20) > 0.3).double())
+        samples.append(_sample(False, dict(lab.items())))
+    # image -> crop: scale 1.5 / 2.0, shifted so that part of each hand's
+    # targets land outside the 256 crop
+    o2h = torch.zeros(n, 2, 2, 3, dtype=torch.float64)
+    o2h[:, 0, 0, 0] = o2h[:, 0, 1, 1] = 1.5
+    o2h[:, 1, 0, 0] = o2h[:, 1, 1, 1] = 2.0
+    o2h[:, :, :, 2] = -r(n, 2, 2) * 200 - 50
+    return preds, samples, o2h
+
+
+def _rodrigues(aa):
+    return Rotation.from_rotvec(aa.reshape(-1, 3)).as_matrix().reshape(
+        aa.shape[:-1] + (3, 3))
+
+
+def _two_hand_reference(preds, t, o2h, joint_cam_weight):
+    """Every term in float64 numpy from §2."""
+    p = {k: v.numpy() for k, v in preds.items()}
+    t = {k: v.numpy() for k, v in t.items()}
+    o2h = o2h.numpy()
+    moved = {}
+    for name, trunc in (('joint_img', 'joint_trunc'),
+                        ('mano_joint_img', 'mano_joint_trunc')):
+        xyz, tr = t[name].copy(), t[trunc][..., 0].copy()
+        for h in range(2):
+            rows = slice(21 * h, 21 * h + 21)
+            img = xyz[:, rows, :2] * [384 / 48, 512 / 64]
+            a = o2h[:, h]
+            crop = np.einsum('nij,npj->npi', a[:, :, :2], img) + \
+                a[:, None, :, 2]
+            xyz[:, rows, :2] = crop * 8 / 256
+            inside = np.all((xyz[:, rows, :2] >= 0) &
+                            (xyz[:, rows, :2] < 8), -1)
+            tr[:, rows] *= inside
+        moved[name], moved[trunc] = xyz, tr[..., None]
+    is3d = t['is_3D']  # (N, 1)
+    gate = np.concatenate([np.ones_like(is3d), np.ones_like(is3d), is3d],
+                          1)[:, None]
+    n = is3d.shape[0]
+    rot = np.abs(_rodrigues(p['mano_pose'].reshape(n, 32, 3)) -
+                 _rodrigues(t['mano_pose'].reshape(n, 32, 3)))
+    return dict(
+        loss_mano_pose=np.mean(rot * t['mano_pose_valid'][..., None, None]),
+        loss_mano_shape=np.mean(np.abs(p['mano_shape'] - t['mano_shape']) *
+                                t['mano_shape_valid']),
+        loss_joint_cam=joint_cam_weight * np.mean(
+            np.abs(p['mano_joint_cam'] - t['joint_cam']) * t['joint_valid'] *
+            is3d[:, :, None]),
+        loss_mano_mesh_cam=10 * np.mean(
+            np.abs(p['mano_mesh_cam'] - t['mano_mesh_cam']) *
+            t['mano_mesh_valid']),
+        loss_joint_img=np.mean(
+            np.abs(p['joint_img'] - moved['joint_img']) *
+            moved['joint_trunc'] * gate),
+        loss_mano_joint_img=np.mean(
+            np.abs(p['joint_img'] - moved['mano_joint_img']) *
+            moved['mano_joint_trunc']),
+        loss_joint_proj=np.mean(
+            np.abs(p['joint_proj'] - moved['joint_img'][..., :2]) *
+            moved['joint_trunc']))
+
+
+def test_two_hand_loss_by_feat_against_float64_formula():
+    from interwild_mm.models.utils import gather_targets
+    head = _head(loss_joint_cam=dict(type='L1Loss', use_target_weight=True,
+                                     loss_weight=7.0)).double()
+    preds, samples, o2h = _two_hand_case()
+    targets = gather_targets(samples, head.TARGET_SPECS, preds['joint_img'])
+    losses = head.loss_by_feat(preds, targets, o2h)
+    ref = _two_hand_reference(preds, targets, o2h, joint_cam_weight=7.0)
+    assert list(losses) == list(ref)  # the terms, in the official order
+    for k, v in ref.items():
+        assert v > 0, k
+        np.testing.assert_allclose(losses[k].item(), v, rtol=1e-10,
+                                   err_msg=k)
+    # the crop move re-evaluated the truncation: some joints left the crop
+    moved = head.crop_targets(targets, o2h)
+    assert (moved['joint_trunc'] < targets['joint_trunc']).any()
+    assert moved['joint_trunc'].sum() > 20

@@ -166,6 +166,56 @@ def test_inputs_detached_and_every_parameter_used():
     assert net.fc[0].weight.grad.abs().max() > 0
 
 
+def test_loss_and_predict_against_float64_formula():
+    """The mmpose head API: loss() from data samples, predict() per
+    sample."""
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+    torch.manual_seed(4)
+    net = _net(loss_rel_trans=dict(type='L1Loss', use_target_weight=True,
+                                   loss_weight=2.0)).double().eval()
+    g = torch.Generator().manual_seed(5)
+    feats = (torch.rand(3, 21, 3, generator=g, dtype=torch.float64) * 8,
+             torch.rand(3, 21, 3, generator=g, dtype=torch.float64) * 8,
+             torch.tensor([[[2.0, 0, 30], [0, 2.0, 40]]],
+                          dtype=torch.float64).repeat(3, 1, 1),
+             torch.tensor([[[1.5, 0, 90], [0, 1.5, 60]]],
+                          dtype=torch.float64).repeat(3, 1, 1))
+    samples = []
+    for i in range(3):
+        ds = PoseDataSample()
+        ds.gt_instance_labels = InstanceData(
+            rel_trans=torch.rand(1, 3, generator=g) * 0.2,
+            rel_trans_valid=torch.full((1, 1), float(i != 1)))
+        samples.append(ds)
+    losses = net.loss(feats, samples)
+    assert set(losses) == {'loss_rel_trans'}
+    out = net(*feats).detach().numpy()
+    tgt = np.concatenate([s.gt_instance_labels.rel_trans.numpy()
+                          for s in samples])
+    valid = np.array([[1.0], [0.0], [1.0]])
+    ref = 2.0 * np.mean(np.abs(out - tgt) * valid)  # over all 9 entries
+    assert ref > 0
+    np.testing.assert_allclose(losses['loss_rel_trans'].item(), ref,
+                               rtol=1e-12)
+    preds = net.predict(feats)
+    assert len(preds) == 3 and preds[0].rel_trans.shape == (1, 3)
+    np.testing.assert_allclose(
+        np.concatenate([p.rel_trans for p in preds]), out, rtol=1e-6)
+
+
+def test_own_sizes_must_agree_with_the_model():
+    from interwild_mm.geometry import InterWildSizes
+    sizes = InterWildSizes(trans_grid_dhw=(16, 16, 16))
+    net = _net(sizes=sizes, hm_shape=(16, 16, 16))
+    assert net.hm_shape == (16, 16, 16)
+    assert net.conv[0].in_channels == 2 * 21 * 16
+    with pytest.raises(ValueError, match='trans_grid_dhw=.*Set the size once'):
+        _net(sizes=sizes, hm_shape=(32, 32, 32))
+    with pytest.raises(ValueError, match='crop_hw'):
+        _net(sizes=sizes, crop_size=(128, 128))
+
+
 def test_bad_impl_rejected():
     with pytest.raises(ValueError, match='first_conv_impl'):
         _net(first_conv_impl='fft')

@@ -14,6 +14,9 @@
 # backbones from random weights instead; nothing is downloaded.
 pretrained = True
 
+# ---- sizes: one description, (H, W) for images, (D, H, W) for grids ----
+# InterWild builds its InterWildSizes from these (model.input_size, ...,
+# model.trans_net.hm_shape) and hands it to every part; no part repeats them.
 input_size = (512, 384)  # (H, W) network input
 body_input_size = (256, 192)  # (H, W) DetectNet input
 body_hm_shape = (8, 64, 48)  # (D, H, W) box / 2.5D target grid
@@ -21,17 +24,21 @@ hand_crop_size = (256, 256)  # (H, W) HandRoI crop
 hand_hm_shape = (8, 8, 8)  # (D, H, W) SHNet joint grid
 trans_hm_shape = (64, 64, 64)  # (D, H, W) TransNet Gaussian volume
 
+# the official loss terms (docs/official_conventions.md §2): masked L1 means
+# over all elements; joint_cam and mano_mesh_cam carry the internal x10
+_masked_l1 = dict(type='L1Loss', use_target_weight=True)
+
 resnet_norm_cfg = dict(type='BN', requires_grad=True)
 
 model = dict(
     type='InterWild',
     # The data pipeline (InterWildBodyAffine) already emits RGB uint8
-    # patches, so the preprocessor only divides by 255 (spec 1.1).
+    # patches, so the preprocessor only divides by 255
+    # (docs/official_conventions.md §1.1).
     data_preprocessor=dict(
         type='InterWildDataPreprocessor', bgr_to_rgb=False),
     detect_net=dict(
         type='DetectNet',
-        input_size=body_input_size,
         backbone=dict(
             type='ResNet',
             depth=50,
@@ -43,14 +50,13 @@ model = dict(
         head=dict(
             type='DetectNetHead',
             in_channels=2048,
-            deconv_channels=(256, 256, 256))),
+            deconv_channels=(256, 256, 256),
+            loss_center=_masked_l1,
+            loss_size=_masked_l1)),
     hand_roi=dict(
         type='HandRoI',
-        crop_size=hand_crop_size,
         aspect_ratio=1.0,
         extension=2.0,
-        body_input_size=body_input_size,
-        input_size=input_size,
         backbone=dict(
             type='ResNet',
             depth=50,
@@ -63,20 +69,23 @@ model = dict(
         type='SHNetHead',
         in_channels=2048,
         num_joints=21,
-        heatmap_size=hand_hm_shape,
-        input_size=hand_crop_size,
-        focal=(5000., 5000.),
         camera_3d_size=0.6,
-        legacy_axis_angle=True),
+        legacy_axis_angle=True,
+        loss_joint_img=dict(type='CoordLoss'),  # z gated by is_3D
+        loss_mano_joint_img=_masked_l1,
+        loss_joint_proj=_masked_l1,
+        loss_joint_cam=dict(_masked_l1, loss_weight=10.0),
+        loss_mano_mesh_cam=dict(_masked_l1, loss_weight=10.0),
+        loss_mano_pose=dict(type='ManoPoseLoss'),
+        loss_mano_shape=_masked_l1),
     trans_net=dict(
         type='TransNet',
         num_joints=21,
         hm_shape=trans_hm_shape,
-        hand_hm_shape=hand_hm_shape,
-        crop_size=hand_crop_size,
         sigma=2.5,
         joint_box_extension=1.2,
         first_conv_impl='dense',
+        loss_rel_trans=_masked_l1,
         backbone=dict(
             type='ResNet',
             depth=18,
@@ -87,17 +96,6 @@ model = dict(
     # MANO_RIGHT.pkl / MANO_LEFT.pkl folder; None -> $INTERWILD_MANO_DIR,
     # then data/mano.
     mano=dict(model_dir=None),
-    losses=dict(
-        bbox_center=dict(type='ParamLoss'),
-        bbox_size=dict(type='ParamLoss'),
-        rel_trans=dict(type='ParamLoss'),
-        mano_pose=dict(type='ManoPoseLoss'),
-        mano_shape=dict(type='ParamLoss'),
-        joint_cam=dict(type='CoordLoss', loss_weight=10.0),
-        mano_mesh_cam=dict(type='CoordLoss', loss_weight=10.0),
-        joint_img=dict(type='CoordLoss'),
-        mano_joint_img=dict(type='CoordLoss'),
-        joint_proj=dict(type='CoordLoss')),
     focal=(5000., 5000.),
     princpt=(128., 128.),
     input_size=input_size,

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
+from interwild_mm.geometry.sizes import InterWildSizes, SizesLike
 from interwild_mm.mano.constants import NUM_SH_JOINTS, NUM_TH_JOINTS, NUM_VERTS
 from .mano_data import get_mano_data
 
@@ -16,10 +17,11 @@ _SIDES = ('right', 'left')
 class InterWildGenerateTarget(BaseTransform):
     """Encode the augmented annotations into the InterWild targets.
 
-    Grid: the 48×64×8 (W×H×D) body heatmap grid. ``x·48/W_in``,
-    ``y·64/H_in``; depth bin ``(z_rel / (bbox_3d_size/2) + 1) / 2 · D`` with
-    ``z_rel`` the depth minus the same hand's wrist depth (metres).
-    Truncation = validity × inside ``[0,48)×[0,64)×[0,8)``.
+    Grid: the body grid of the model's sizes (``body_grid_dhw``, 8×64×48
+    as D×H×W). ``x / W_in · 48``, ``y / H_in · 64``; depth bin
+    ``(z_rel / (bbox_3d_size/2) + 1) / 2 · D`` with ``z_rel`` the depth
+    minus the same hand's wrist depth (metres). Truncation = validity ×
+    inside ``[0,48)×[0,64)×[0,8)``.
 
     Targets (numpy, float32; names of the data-sample contract):
 
@@ -67,11 +69,14 @@ class InterWildGenerateTarget(BaseTransform):
         mano_model_dir (str, optional): MANO folder for the pseudo-GT meshes
             (resolved by :func:`interwild_mm.mano.io.resolve_mano_dir`); only
             needed when a sample has a MANO fit.
-        input_size (Sequence[int]): patch (W, H). Defaults to (384, 512).
-        heatmap_size (Sequence[int]): grid (W, H, D). Defaults to
-            (48, 64, 8).
+        sizes (InterWildSizes | dict, optional): the model's sizes; the
+            patch is ``input_hw`` ``(H, W)``, the grid ``body_grid_dhw``
+            ``(D, H, W)`` (the model's axis order). Defaults to the official
+            sizes.
         bbox_3d_size (float): depth range in metres mapped onto the D bins.
             Defaults to 0.3.
+        input_size, heatmap_size: no longer accepted (they were ``(W, H)``
+            and ``(W, H, D)``); a clear error points to ``sizes``.
     """
 
     TARGET_KEYS = ('joint_img', 'joint_trunc', 'joint_valid', 'joint_cam',
@@ -87,12 +92,17 @@ class InterWildGenerateTarget(BaseTransform):
 
     def __init__(self,
                  mano_model_dir: Optional[str] = None,
-                 input_size: Sequence[int] = (384, 512),
-                 heatmap_size: Sequence[int] = (48, 64, 8),
-                 bbox_3d_size: float = 0.3) -> None:
+                 sizes: SizesLike = None,
+                 bbox_3d_size: float = 0.3,
+                 input_size: Optional[Sequence[int]] = None,
+                 heatmap_size: Optional[Sequence[int]] = None) -> None:
+        if input_size is not None or heatmap_size is not None:
+            raise ValueError(
+                'InterWildGenerateTarget: input_size (W, H) and heatmap_size '
+                '(W, H, D) were replaced by sizes=dict(input_hw=(H, W), '
+                'body_grid_dhw=(D, H, W)), the axis order of the model.')
         self.mano_model_dir = mano_model_dir
-        self.input_size = tuple(int(v) for v in input_size)
-        self.heatmap_size = tuple(int(v) for v in heatmap_size)
+        self.sizes = InterWildSizes.build(sizes)
         self.bbox_3d_size = float(bbox_3d_size)
         self._layers = None
 
@@ -107,18 +117,13 @@ class InterWildGenerateTarget(BaseTransform):
         return self._layers
 
     def _to_grid(self, xy: np.ndarray, z_rel: np.ndarray) -> np.ndarray:
-        w_in, h_in = self.input_size
-        w_hm, h_hm, d_hm = self.heatmap_size
-        x = xy[:, 0] * w_hm / w_in
-        y = xy[:, 1] * h_hm / h_in
-        z = (z_rel / (self.bbox_3d_size / 2) + 1) / 2 * d_hm
-        return np.stack([x, y, z], axis=-1)
+        xy = self.sizes.input_to_body_grid(xy[:, :2])
+        z = (z_rel / (self.bbox_3d_size / 2) + 1) / 2 * \
+            self.sizes.body_grid_dhw[0]
+        return np.concatenate([xy, z[:, None]], axis=-1)
 
     def _inside(self, grid: np.ndarray) -> np.ndarray:
-        w_hm, h_hm, d_hm = self.heatmap_size
-        return ((grid[:, 0] >= 0) & (grid[:, 0] < w_hm) & (grid[:, 1] >= 0) &
-                (grid[:, 1] < h_hm) & (grid[:, 2] >= 0) &
-                (grid[:, 2] < d_hm)).astype(np.float32)
+        return self.sizes.inside_body_grid(grid).astype(np.float32)
 
     @staticmethod
     def _wrist_relative(x: np.ndarray) -> np.ndarray:
@@ -151,12 +156,10 @@ class InterWildGenerateTarget(BaseTransform):
             rel_trans_valid=np.array([rel_valid]))
 
     def _bbox_targets(self, results: Dict) -> Dict[str, np.ndarray]:
-        """Patch hand boxes on the 48×64 grid (dummy box when missing)."""
-        w_in, h_in = self.input_size
-        w_hm, h_hm, _ = self.heatmap_size
-        boxes = np.asarray(results['hand_bbox_patch'], np.float64).copy()
-        boxes[:, [0, 2]] *= w_hm / w_in
-        boxes[:, [1, 3]] *= h_hm / h_in
+        """Patch hand boxes on the body grid (dummy box when missing)."""
+        boxes = np.asarray(results['hand_bbox_patch'], np.float64)
+        boxes = self.sizes.input_to_body_grid(boxes.reshape(-1, 2,
+                                                            2)).reshape(-1, 4)
         box_valid = np.asarray(results['hand_bbox_valid'], np.float32)
         t = {}
         for h, p in enumerate(('rhand', 'lhand')):
@@ -257,6 +260,5 @@ class InterWildGenerateTarget(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}('
                 f'mano_model_dir={self.mano_model_dir!r}, '
-                f'input_size={self.input_size}, '
-                f'heatmap_size={self.heatmap_size}, '
+                f'sizes={self.sizes}, '
                 f'bbox_3d_size={self.bbox_3d_size})')

@@ -1,10 +1,15 @@
 # Copyright (c) interwild_mm contributors.
-"""Flip-normalisation of single-hand crops for SHNet (spec 1.5, 1.8)."""
+"""Flip-normalisation of single-hand crops for SHNet.
+
+``docs/official_conventions.md §1.5, §1.8``.
+"""
 from typing import Dict, Optional, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
+
+from interwild_mm.geometry.rotation import mirror_axis_angle
 
 
 def _is_left(hand_type) -> bool:
@@ -121,9 +126,8 @@ class HandFlipNormalize(BaseTransform):
                         f'HandFlipNormalize: "{key}" must hold axis-angle '
                         f'triples (last dim divisible by 3), got {pose.shape}.'
                     )
-                flat = pose.reshape(-1, 3) * np.array([1., -1., -1.],
-                                                      dtype=pose.dtype)
-                results[key] = flat.reshape(pose.shape)
+                results[key] = mirror_axis_angle(pose.reshape(
+                    -1, 3)).reshape(pose.shape)
         for key in self.point3d_keys:
             if results.get(key) is not None:
                 pts = np.array(results[key], copy=True)

@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""Data preprocessor producing InterWild's input: RGB in [0, 1] (spec 1.1)."""
+"""Data preprocessor producing InterWild's input: RGB in [0, 1].
+
+``docs/official_conventions.md §1.1``.
+"""
 from typing import List, Optional
 
 from mmpose.models.data_preprocessors import PoseDataPreprocessor

@@ -4,21 +4,27 @@
 See ``docs/official_conventions.md §1.10``.
 """
 import copy
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
+from mmpose.registry import MODELS
+from mmpose.utils.typing import (ConfigType, InstanceList, OptConfigType,
+                                 OptMultiConfig, OptSampleList)
 from torch import Tensor
 
 from interwild_mm.geometry.bbox import bbox_from_points, set_aspect_ratio
-from interwild_mm.geometry.crop import crop_affine, transform_points
+from interwild_mm.geometry.crop import crop_affine_composed, transform_points
 from interwild_mm.geometry.heatmap import sample_features
-from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptMultiConfig
-
+from interwild_mm.geometry.sizes import InterWildSizes, SizesLike
+from ..losses import MASKED_L1
+from ..utils.data_samples import gather_targets, to_instances
 from .detectnet_head import INTERWILD_HEAD_INIT
+
+#: the four inputs of TransNet: right / left joints, right / left hand2orig
+TransNetInputs = Tuple[Tensor, Tensor, Tensor, Tensor]
 
 
 @MODELS.register_module()
@@ -54,53 +60,75 @@ class TransNet(BaseModule):
       contracting the weights with the per-joint 1-D profiles; no volume is
       materialised (about 200x fewer multiply-adds).
 
+    Every step of the geometry follows the official float32 order
+    (``docs/official_conventions.md §1.10``), see :meth:`joints_to_volume`
+    and :meth:`render_heatmaps`. Loss (§2): ``loss_rel_trans``, masked by
+    ``rel_trans_valid``.
+
     Args:
         backbone (dict): ResNet-18 config (mmpose ``ResNet``, depth 18).
         num_joints (int): joints per hand. Default 21.
-        hm_shape (Sequence[int]): Gaussian volume ``(D, H, W)``, default
-            (64, 64, 64).
-        hand_hm_shape (Sequence[int]): SHNet joint grid ``(D, H, W)``,
-            default (8, 8, 8).
-        crop_size (Sequence[int]): hand crop ``(H, W)``, default (256, 256).
+        hm_shape (Sequence[int], optional): Gaussian volume ``(D, H, W)``,
+            default (64, 64, 64). The volume is TransNet's own size: inside
+            :class:`InterWild` it is the model's ``sizes.trans_grid_dhw``.
+        sizes (InterWildSizes | dict, optional): the model's sizes (crop,
+            hand grid, volume). Defaults to the official sizes.
+        hand_hm_shape (Sequence[int], optional): SHNet joint grid
+            ``(D, H, W)`` of a TransNet built on its own; must agree with
+            ``sizes`` when both are given.
+        crop_size (Sequence[int], optional): hand crop ``(H, W)``, likewise.
         sigma (float): Gaussian std in grid cells. Default 2.5.
         joint_box_extension (float): per-hand joint box enlargement. 1.2.
         feat_channels (int): first conv output channels. Default 64.
         backbone_channels (int): backbone output channels. Default 512.
         first_conv_impl (str): ``'dense'`` or ``'factorised'``.
+        loss_rel_trans (dict): loss of ``rel_trans`` (metres). Defaults to
+            mmpose's ``L1Loss(use_target_weight=True)``.
         init_cfg (dict | list[dict], optional): init config.
     """
+
+    #: targets of :meth:`loss_by_feat`: key -> per-sample shape
+    TARGET_SPECS = dict(rel_trans=(3, ), rel_trans_valid=(1, ))
 
     def __init__(self,
                  backbone: ConfigType,
                  num_joints: int = 21,
-                 hm_shape: Sequence[int] = (64, 64, 64),
-                 hand_hm_shape: Sequence[int] = (8, 8, 8),
-                 crop_size: Sequence[int] = (256, 256),
+                 hm_shape: Optional[Sequence[int]] = None,
+                 sizes: SizesLike = None,
+                 hand_hm_shape: Optional[Sequence[int]] = None,
+                 crop_size: Optional[Sequence[int]] = None,
                  sigma: float = 2.5,
                  joint_box_extension: float = 1.2,
                  feat_channels: int = 64,
                  backbone_channels: int = 512,
                  first_conv_impl: str = 'dense',
+                 loss_rel_trans: ConfigType = MASKED_L1,
                  init_cfg: OptMultiConfig = INTERWILD_HEAD_INIT) -> None:
         super().__init__(init_cfg=init_cfg)
         if first_conv_impl not in ('dense', 'factorised'):
             raise ValueError(f"first_conv_impl must be 'dense' or "
                              f"'factorised', got {first_conv_impl!r}.")
+        self.sizes = InterWildSizes.resolve(
+            'TransNet', sizes, trans_grid_dhw=hm_shape,
+            hand_grid_dhw=hand_hm_shape, crop_hw=crop_size)
         backbone, self.backbone_pretrained = self._split_pretrained(backbone)
         self.backbone = MODELS.build(backbone)
         self.removed_stem_prefixes = self._remove_stem(self.backbone)
         self.num_joints = num_joints
-        self.hm_shape = tuple(int(s) for s in hm_shape)
-        self.hand_hm_shape = tuple(int(s) for s in hand_hm_shape)
-        self.crop_size = tuple(int(s) for s in crop_size)
         self.sigma = float(sigma)
         self.joint_box_extension = joint_box_extension
         self.first_conv_impl = first_conv_impl
-        in_ch = 2 * num_joints * self.hm_shape[0]
+        in_ch = 2 * num_joints * self.sizes.trans_grid_dhw[0]
         self.conv = nn.Sequential(
             nn.Conv2d(in_ch, feat_channels, kernel_size=3, padding=1),
             nn.BatchNorm2d(feat_channels), nn.ReLU(inplace=True))
         self.fc = nn.Sequential(nn.Linear(2 * (backbone_channels + 2), 3))
+        self.loss_rel_trans = MODELS.build(loss_rel_trans)
+
+    @property
+    def hm_shape(self) -> Tuple[int, int, int]:
+        """``(D, H, W)`` of the Gaussian volume."""
+        return self.sizes.trans_grid_dhw
 
     # ------------------------------------------------------------------
     # construction / initialisation
@@ -178,47 +206,73 @@ class TransNet(BaseModule):
             logger='current')
 
     # ------------------------------------------------------------------
-    # geometry
+    # geometry (official float32 order, §1.10)
     def joints_to_volume(self, rjoint_img: Tensor, ljoint_img: Tensor,
                          rhand2orig: Tensor,
                          lhand2orig: Tensor) -> Tuple[Tensor, Tensor]:
-        """Map both hands' joints into the shared 64^3 grid.
+        """Map both hands' joints into the shared volume.
+
+        In the official float32 order (§1.10):
+
+        1. hand grid -> image: ``x / 8 * 256`` (``y`` alike), then the
+           batched matmul of ``hand2orig`` with ``(x, y, 1)``;
+        2. per hand the box of the joints, ``x1 = cx - 0.5 * w * 1.2``,
+           ``x2 = cx + 0.5 * w * 1.2`` (:func:`bbox_from_points`);
+        3. union of both boxes, made square by the step sequence of the box
+           restoration (:func:`set_aspect_ratio`, aspect 1);
+        4. image -> volume by the crop affine of the union box
+           (:func:`crop_affine_composed`, translation ``(32, 32) - c``,
+           scale ``64 / (x2 - x1 + 1e-8)``) applied as a batched matmul;
+           depth ``z / 8 * 64``.
 
         Args:
             rjoint_img, ljoint_img (Tensor): ``(N, J, 3)`` un-mirrored SHNet
-                joints (x, y in the 8x8 crop grid, z in 8 depth bins).
+                joints (x, y on the hand grid, z in its depth bins).
             rhand2orig, lhand2orig (Tensor): ``(N, 2, 3)`` crop -> input-image
                 pixel affines.
 
         Returns:
             tuple[Tensor, Tensor]: ``coords`` ``(N, 2, J, 3)`` (right, left)
-            in 64-grid cells (x, y, z) and the square union box ``(N, 4)``
+            in volume cells (x, y, z) and the square union box ``(N, 4)``
             xyxy in input-image pixels.
         """
-        joints = torch.stack([rjoint_img, ljoint_img], dim=1).detach()
-        mats = torch.stack([rhand2orig, lhand2orig], dim=1).detach()
-        scale = joints.new_tensor([
-            self.crop_size[1] / self.hand_hm_shape[2],
-            self.crop_size[0] / self.hand_hm_shape[1]
-        ])
-        xy_img = transform_points(joints[..., :2] * scale, mats)
-        boxes = bbox_from_points(
-            xy_img, None, self.joint_box_extension, out_format='xyxy')
-        union = torch.cat(
-            [boxes[:, :, :2].amin(dim=1), boxes[:, :, 2:].amax(dim=1)], dim=-1)
+        sizes = self.sizes
+        joints = [j.detach() for j in (rjoint_img, ljoint_img)]
+        mats = [m.detach() for m in (rhand2orig, lhand2orig)]
+        xy_img = [
+            sizes.hand_grid_to_image(j[..., :2], m)
+            for j, m in zip(joints, mats)
+        ]
+        boxes = [
+            bbox_from_points(xy, None, self.joint_box_extension, 'xyxy')
+            for xy in xy_img
+        ]
+        union = torch.cat([
+            torch.minimum(boxes[0][:, :2], boxes[1][:, :2]),
+            torch.maximum(boxes[0][:, 2:], boxes[1][:, 2:])
+        ], dim=-1)
         union = set_aspect_ratio(union, 1.0)
-        to_hm = crop_affine(union, self.hm_shape[1:])
-        xy_hm = transform_points(xy_img, to_hm[:, None])
-        z_hm = joints[..., 2:] * (self.hm_shape[0] / self.hand_hm_shape[0])
-        return torch.cat([xy_hm, z_hm], dim=-1), union
+        to_volume = crop_affine_composed(union, sizes.trans_grid_hw)[:, :2]
+        coords = [
+            torch.cat([
+                transform_points(xy, to_volume),
+                sizes.hand_depth_to_trans_depth(j[..., 2:])
+            ], dim=-1) for xy, j in zip(xy_img, joints)
+        ]
+        return torch.stack(coords, dim=1), union
 
     # ------------------------------------------------------------------
     # dense path
     def render_heatmaps(self, coords: Tensor) -> Tensor:
-        """Render ``255 * exp(-d^2 / (2 sigma^2))`` Gaussian volumes.
+        """Render the Gaussian volumes in the official float32 order.
+
+        ``exp(-((X - x)/σ)²/2 - ((Y - y)/σ)²/2 - ((Z - z)/σ)²/2) · 255`` on
+        the integer grid, subtracted in this order (§1.10). Each term depends
+        on one axis only, so it is computed on that axis and broadcast: the
+        same values as on the full grid.
 
         Args:
-            coords (Tensor): ``(N, 2, J, 3)`` 64-grid coordinates.
+            coords (Tensor): ``(N, 2, J, 3)`` volume coordinates.
 
         Returns:
             Tensor: ``(N, 2*J*D, H, W)`` with channel
@@ -227,16 +281,19 @@ class TransNet(BaseModule):
         d, h, w = self.hm_shape
         n = coords.shape[0]
         c = coords.reshape(n, -1, 3)
-        zs = torch.arange(d, dtype=c.dtype, device=c.device)
-        ys = torch.arange(h, dtype=c.dtype, device=c.device)
-        xs = torch.arange(w, dtype=c.dtype, device=c.device)
-        dx2 = (xs - c[..., 0:1])**2  # (N, K, W)
-        dy2 = (ys - c[..., 1:2])**2  # (N, K, H)
-        dz2 = (zs - c[..., 2:3])**2  # (N, K, D)
-        dist2 = (dz2[..., :, None, None] + dy2[..., None, :, None] +
-                 dx2[..., None, None, :])
-        hm = torch.exp(-dist2 / (2 * self.sigma**2)) * 255
-        return hm.reshape(n, -1, h, w)
+        tx = self._half_square(c[..., 0:1], 0, w)
+        ty = self._half_square(c[..., 1:2], 0, h)
+        tz = self._half_square(c[..., 2:3], 0, d)
+        expo = (-tx[..., None, None, :] - ty[..., None, :, None] -
+                tz[..., :, None, None])
+        return (torch.exp(expo) * 255).reshape(n, -1, h, w)
+
+    def _half_square(self, center: Tensor, start: int, stop: int) -> Tensor:
+        """``((g - c) / σ)² / 2`` on the integer grid ``g = start … stop-1``
+        for ``(..., 1)`` centres; shape ``(..., stop - start)``."""
+        grid = torch.arange(
+            start, stop, dtype=center.dtype, device=center.device)
+        return ((grid - center) / self.sigma)**2 / 2
 
     def first_conv_dense(self, coords: Tensor) -> Tensor:
         """The 3x3 first convolution (before BN) on the rendered volume."""
@@ -260,16 +317,14 @@ class TransNet(BaseModule):
         k = c.shape[1]
         kh, kw = conv.kernel_size
         ph, pw = conv.padding
-        inv = 1.0 / (2 * self.sigma**2)
-        zs = torch.arange(d, dtype=c.dtype, device=c.device)
-        gz = torch.exp(-(zs - c[..., 2:3])**2 * inv) * 255  # (N, K, D)
+        gz = torch.exp(-self._half_square(c[..., 2:3], 0, d)) * 255
         # profiles with zero padding, then the kh (kw) shifted windows
-        ys = torch.arange(-ph, h + ph, dtype=c.dtype, device=c.device)
-        xs = torch.arange(-pw, w + pw, dtype=c.dtype, device=c.device)
-        inside_y = ((ys >= 0) & (ys < h)).to(c.dtype)
-        inside_x = ((xs >= 0) & (xs < w)).to(c.dtype)
-        gy = torch.exp(-(ys - c[..., 1:2])**2 * inv) * inside_y
-        gx = torch.exp(-(xs - c[..., 0:1])**2 * inv) * inside_x
+        inside_y = c.new_zeros(h + 2 * ph)
+        inside_y[ph:ph + h] = 1
+        inside_x = c.new_zeros(w + 2 * pw)
+        inside_x[pw:pw + w] = 1
+        gy = torch.exp(-self._half_square(c[..., 1:2], -ph, h + ph)) * inside_y
+        gx = torch.exp(-self._half_square(c[..., 0:1], -pw, w + pw)) * inside_x
         gy = gy.unfold(-1, h, 1)  # (N, K, kh, H): window dy starts at dy
         gx = gx.unfold(-1, w, 1)  # (N, K, kw, W)
         weight = conv.weight.reshape(conv.out_channels, k, d, kh, kw)
@@ -299,7 +354,7 @@ class TransNet(BaseModule):
 
         Args:
             rjoint_img, ljoint_img (Tensor): ``(N, J, 3)`` un-mirrored SHNet
-                joints, 8x8x8 grid units.
+                joints, hand-grid units.
             rhand2orig, lhand2orig (Tensor): ``(N, 2, 3)`` crop -> input-image
                 pixel affines.
 
@@ -310,9 +365,49 @@ class TransNet(BaseModule):
                                           lhand2orig)
         x = self.conv[2](self.conv[1](self.first_conv(coords)))
         feat = self.run_backbone(x)
-        stride_x = self.hm_shape[2] / feat.shape[-1]
-        stride_y = self.hm_shape[1] / feat.shape[-2]
-        wrist = coords[:, :, 0, :2] / coords.new_tensor([stride_x, stride_y])
+        # volume -> feature cells: x / 8, y / 8 (the feature stride), §1.10
+        wrist = coords[:, :, 0, :2]
+        wrist = torch.stack([
+            wrist[..., 0] / (self.hm_shape[2] / feat.shape[-1]),
+            wrist[..., 1] / (self.hm_shape[1] / feat.shape[-2])
+        ], dim=-1)
         wrist_feat = sample_features(feat, wrist)  # (N, 2, C)
         out = torch.cat([wrist_feat, wrist], dim=-1).flatten(1)
         return self.fc(out)
+
+    # ------------------------------------------------------------------
+    # mmpose head API
+    def loss(self,
+             feats: TransNetInputs,
+             batch_data_samples: OptSampleList,
+             train_cfg: OptConfigType = {}) -> Dict[str, Tensor]:
+        """``rel_trans`` loss of a batch.
+
+        Args:
+            feats (tuple[Tensor]): the :meth:`forward` inputs
+                ``(rjoint_img, ljoint_img, rhand2orig, lhand2orig)``.
+            batch_data_samples (list[PoseDataSample]): with ``rel_trans``
+                (3,) and ``rel_trans_valid`` (1,) in ``gt_instance_labels``.
+            train_cfg (dict): unused.
+
+        Returns:
+            dict[str, Tensor]: ``loss_rel_trans``.
+        """
+        rel_trans = self.forward(*feats)
+        targets = gather_targets(batch_data_samples, self.TARGET_SPECS,
+                                 rel_trans, owner='TransNet')
+        return self.loss_by_feat(rel_trans, targets)
+
+    def loss_by_feat(self, rel_trans: Tensor,
+                     targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """``loss_rel_trans`` = masked L1 of ``(N, 3)`` metres (§2)."""
+        return dict(
+            loss_rel_trans=self.loss_rel_trans(rel_trans, targets['rel_trans'],
+                                               targets['rel_trans_valid']))
+
+    def predict(self,
+                feats: TransNetInputs,
+                batch_data_samples: OptSampleList = None,
+                test_cfg: OptConfigType = {}) -> InstanceList:
+        """Per sample ``rel_trans`` ``(1, 3)`` metres (numpy)."""
+        return to_instances(dict(rel_trans=self.forward(*feats)))

@@ -2,7 +2,7 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
+from mmpose.models.losses.regression_loss import L1Loss
 from mmpose.registry import MODELS
 from torch import Tensor
 
@@ -10,23 +10,25 @@ from ._utils import apply_weight
 
 
 @MODELS.register_module()
-class CoordLoss(nn.Module):
-    """Masked L1 loss on coordinates, optionally gating the z column.
+class CoordLoss(L1Loss):
+    """mmpose's masked L1 loss plus an optional per-sample z-column gate.
 
-    ``loss = loss_weight · mean(|o - t| · w)`` where the mean runs over **all**
-    elements, so invalid (zero-weight) entries count as zeros (spec 2). With
-    ``is_3D`` given, the z column (index 2) is additionally multiplied by the
-    per-sample flag (used for ``joint_img``: 2D-only datasets supervise x, y
-    only). Used for ``joint_img``, ``mano_joint_img``, ``joint_proj``
-    (weight 1) and ``joint_cam``, ``mano_mesh_cam`` (weight 10).
+    ``loss = loss_weight · mean(|o·w - t·w|)`` over **all** elements
+    (mmpose's ``L1Loss`` with ``use_target_weight=True``), where ``w`` is the
+    validity broadcast to the coordinates and, with ``is_3D`` given, its z
+    column (index 2) multiplied by the per-sample flag. For 0/1 validities
+    this is ``mean(|o - t| · valid)`` of ``docs/official_conventions.md §2``
+    bit for bit (invalid entries count as zeros in the mean). InterWild uses
+    it for ``joint_img`` (2D-only datasets supervise x, y only); every other
+    masked L1 term is mmpose's ``L1Loss`` itself.
 
     Args:
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
 
     def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
+        super().__init__(
+            reduction='mean', use_target_weight=True, loss_weight=loss_weight)
 
     def forward(self,
                 output: Tensor,
@@ -48,16 +50,39 @@ class CoordLoss(nn.Module):
         Returns:
             Tensor: scalar loss.
         """
+        name = type(self).__name__
         if output.shape != target.shape:
-            raise ValueError(f'CoordLoss: output {tuple(output.shape)} and '
+            raise ValueError(f'{name}: output {tuple(output.shape)} and '
                              f'target {tuple(target.shape)} must match.')
-        loss = apply_weight((output - target).abs(), target_weight)
+        weight = apply_weight(torch.ones_like(output), target_weight)
         if is_3D is not None:
             if output.dim() < 2 or output.shape[-1] < 3:
                 raise ValueError(
-                    'CoordLoss: is_3D gating needs coordinates '
-                    f'with >= 3 columns, got {tuple(output.shape)}.')
-            gate = is_3D.reshape(is_3D.shape[0], *([1] * (loss.dim() - 1)))
-            gate = gate.to(loss.dtype)
-            loss = torch.cat((loss[..., :2], loss[..., 2:] * gate), dim=-1)
-        return loss.mean() * self.loss_weight
+                    f'{name}: is_3D gating needs coordinates with >= 3 '
+                    f'columns, got {tuple(output.shape)}.')
+            gate = is_3D.reshape(is_3D.shape[0], *([1] * (weight.dim() - 1)))
+            weight = torch.cat(
+                (weight[..., :2], weight[..., 2:] * gate.to(weight.dtype)),
+                dim=-1)
+        return super().forward(output, target, weight)
+
+
+@MODELS.register_module()
+class ParamLoss(CoordLoss):
+    """Masked L1 on parameter vectors; the name of configs written before
+    the losses moved into the heads.
+
+    The same computation as mmpose's ``L1Loss(use_target_weight=True)`` (and
+    :class:`CoordLoss` without ``is_3D``), which new configs use.
+
+    Args:
+        loss_weight (float): Multiplier of the loss. Defaults to 1.0.
+    """
+
+    def forward(self,
+                output: Tensor,
+                target: Tensor,
+                target_weight: Optional[Tensor] = None) -> Tensor:
+        """Masked L1 of ``(N, D)`` parameters with an ``(N,)``, ``(N, 1)`` or
+        ``(N, D)`` validity (None = all valid)."""
+        return super().forward(output, target, target_weight)

@@ -31,8 +31,9 @@ class ManoPoseLoss(nn.Module):
     (:func:`interwild_mm.geometry.axis_angle_to_matrix`); the elementwise
     ``|R - R*|`` of shape ``(N, J, 3, 3)`` is weighted by the per-joint
     validity and averaged over all ``N·J·9`` elements (invalid ones count as
-    zeros, spec 2). Comparing matrices makes the loss independent of the
-    axis-angle branch (legacy norms > π give the same value).
+    zeros, ``docs/official_conventions.md §2``). Comparing matrices makes
+    the loss independent of the axis-angle branch (legacy norms > π give the
+    same value).
 
     Args:
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.

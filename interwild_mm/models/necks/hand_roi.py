@@ -1,17 +1,17 @@
 # Copyright (c) interwild_mm contributors.
 """HandRoI: crop both hands, flip-normalise the left one, run the hand
 backbone (``docs/official_conventions.md`` §1.4-1.5)."""
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
-from torch import Tensor
-
-from interwild_mm.geometry.bbox import restore_bbox
-from interwild_mm.geometry.crop import (crop_affine_composed, invert_affine,
-                                        warp_affine)
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptMultiConfig
+from torch import Tensor
+
+from interwild_mm.geometry.crop import (crop_affine_composed, invert_affine,
+                                        warp_affine)
+from interwild_mm.geometry.sizes import InterWildSizes, SizesLike
 
 
 @MODELS.register_module()
@@ -29,40 +29,43 @@ class HandRoI(BaseModule):
 
     Args:
         backbone (dict): hand backbone config (ResNet-50 in InterWild).
-        crop_size (Sequence[int]): hand crop ``(H, W)``. Default (256, 256).
+        sizes (InterWildSizes | dict, optional): the model's sizes (body
+            grid, body input, input, crop). Defaults to the official sizes.
         aspect_ratio (float): crop box ``w/h``. Default 1.0.
         extension (float): crop box enlargement. Default 2.0.
-        body_hm_size (Sequence[int]): ``(H, W)`` of the DetectNet grid the
-            centres/sizes live on. Default (64, 48).
-        body_input_size (Sequence[int]): ``(H, W)`` of the body input the
-            boxes live in. Default (256, 192).
-        input_size (Sequence[int]): ``(H, W)`` of the network input image.
-            Default (512, 384).
+        crop_size, body_hm_size, body_input_size, input_size
+            (Sequence[int], optional): ``(H, W)`` sizes of a HandRoI built
+            on its own (crop, body grid, body input, input); each must agree
+            with ``sizes`` when both are given.
         init_cfg (dict, optional): init config.
     """
 
     def __init__(self,
                  backbone: ConfigType,
-                 crop_size: Sequence[int] = (256, 256),
+                 sizes: SizesLike = None,
                  aspect_ratio: float = 1.0,
                  extension: float = 2.0,
-                 body_hm_size: Sequence[int] = (64, 48),
-                 body_input_size: Sequence[int] = (256, 192),
-                 input_size: Sequence[int] = (512, 384),
+                 crop_size: Optional[Sequence[int]] = None,
+                 body_hm_size: Optional[Sequence[int]] = None,
+                 body_input_size: Optional[Sequence[int]] = None,
+                 input_size: Optional[Sequence[int]] = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        for name, value in (('crop_size', crop_size),
+                            ('body_hm_size', body_hm_size),
+                            ('body_input_size', body_input_size),
+                            ('input_size', input_size)):
+            if value is not None and len(value) != 2:
+                raise ValueError(f'HandRoI: {name} must be (H, W), got '
+                                 f'{tuple(value)}.')
+        body_grid = None if body_hm_size is None else (
+            InterWildSizes.build(sizes).body_grid_dhw[0], *body_hm_size)
+        self.sizes = InterWildSizes.resolve(
+            'HandRoI', sizes, crop_hw=crop_size, body_grid_dhw=body_grid,
+            body_input_hw=body_input_size, input_hw=input_size)
         self.backbone = MODELS.build(backbone)
-        self.crop_size = tuple(int(s) for s in crop_size)
         self.aspect_ratio = aspect_ratio
         self.extension = extension
-        self.body_hm_size = tuple(int(s) for s in body_hm_size)
-        self.body_input_size = tuple(int(s) for s in body_input_size)
-        self.input_size = tuple(int(s) for s in input_size)
-        for name in ('crop_size', 'body_hm_size', 'body_input_size',
-                     'input_size'):
-            if len(getattr(self, name)) != 2:
-                raise ValueError(f'HandRoI: {name} must be (H, W), got '
-                                 f'{getattr(self, name)}.')
 
     def crop_boxes(self, center: Tensor, size: Tensor) -> Tensor:
         """Detached crop boxes in body-input pixels.
@@ -75,22 +78,8 @@ class HandRoI(BaseModule):
             Tensor: ``(N, 4)`` xyxy boxes, body-input (192x256) pixels.
         """
         with torch.no_grad():
-            return restore_bbox(center.detach(), size.detach(),
-                                self.aspect_ratio, self.extension,
-                                self.body_hm_size, self.body_input_size)
-
-    def to_input_space(self, boxes: Tensor) -> Tensor:
-        """Scale ``(N, 4)`` xyxy boxes from body-input to input pixels.
-
-        In the official order ``x / W_body * W_in``, ``y / H_body * H_in``
-        with Python scalars (§1.5).
-        """
-        body_h, body_w = self.body_input_size
-        in_h, in_w = self.input_size
-        x = boxes[..., 0::2] / body_w * in_w
-        y = boxes[..., 1::2] / body_h * in_h
-        return torch.stack([x[..., 0], y[..., 0], x[..., 1], y[..., 1]],
-                           dim=-1)
+            return self.sizes.restore_bbox(center.detach(), size.detach(),
+                                           self.aspect_ratio, self.extension)
 
     def crop(self, img: Tensor,
              boxes: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -107,9 +96,9 @@ class HandRoI(BaseModule):
         """
         with torch.no_grad():
             mat = crop_affine_composed(
-                boxes.detach().to(img.dtype), self.crop_size)
+                boxes.detach().to(img.dtype), self.sizes.crop_hw)
             orig2hand = mat[:, :2]
-            crops = warp_affine(img, orig2hand, self.crop_size)
+            crops = warp_affine(img, orig2hand, self.sizes.crop_hw)
             return crops, orig2hand, invert_affine(mat)
 
     def forward(self, img: Tensor, rhand_center: Tensor, rhand_size: Tensor,
@@ -136,8 +125,9 @@ class HandRoI(BaseModule):
         """
         rbox = self.crop_boxes(rhand_center, rhand_size)
         lbox = self.crop_boxes(lhand_center, lhand_size)
-        r_img, r_o2h, r_h2o = self.crop(img, self.to_input_space(rbox))
-        l_img, l_o2h, l_h2o = self.crop(img, self.to_input_space(lbox))
+        to_input = self.sizes.body_input_box_to_input
+        r_img, r_o2h, r_h2o = self.crop(img, to_input(rbox))
+        l_img, l_o2h, l_h2o = self.crop(img, to_input(lbox))
         hand_img = torch.cat([r_img, l_img.flip(-1)], dim=0)
         feats = self.backbone(hand_img)
         if isinstance(feats, (tuple, list)):

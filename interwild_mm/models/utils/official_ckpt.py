@@ -78,9 +78,12 @@ def model_weight_shapes(model_cfg: Mapping) -> Dict[str, torch.Size]:
         dict[str, torch.Size]: keys as in ``InterWild.state_dict()``.
     """
     from mmpose.registry import MODELS
+
+    from ..detectors.interwild import sizes_from_model_cfg
+    sizes = sizes_from_model_cfg(model_cfg)
     shapes = {}
     for name in WEIGHT_SUBMODULES:
-        module = MODELS.build(model_cfg[name])
+        module = MODELS.build(sizes.into(model_cfg[name], name))
         for key, value in module.state_dict().items():
             shapes[f'{name}.{key}'] = value.shape
     return shapes
