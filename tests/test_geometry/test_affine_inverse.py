@@ -66,6 +66,7 @@ def test_invert_affine_switch_and_float32_rounding():
     scale = exact.abs().amax(dim=(1, 2), keepdim=True)
     for got in (official, closed):
         assert ((got.double() - exact).abs() / scale).max() < 1e-5
+    assert not torch.equal(official, closed)  # not the same bits
     with pytest.raises(ValueError, match='inverse must be one of'):
         invert_affine(mats, 'pinv')
 
@@ -86,6 +87,7 @@ def test_closed_form_warp_differs_by_rounding_only():
     exact = warp_affine(img.double(), mat.double(), (256, 256),
                         inverse='closed_form')
     # the float32 sampling positions differ in their last bits only
+    assert not torch.equal(official, closed)
     assert (official - closed).abs().max() < 1e-4
     assert (closed.double() - exact).abs().max() < 1e-4
     assert (official.double() - exact).abs().max() < 1e-4
