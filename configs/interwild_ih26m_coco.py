@@ -1,4 +1,5 @@
-# InterWild trained on InterHand2.6M (H+M) + COCO-WholeBody (spec 0, 2):
+# InterWild trained on InterHand2.6M (H+M) + COCO-WholeBody
+# (docs/official_conventions.md §0, §2):
 #   model     _base_/models/interwild_res50.py (2x ResNet-50 + ResNet-18)
 #   data      _base_/datasets/interwild_ih26m_coco.py: half InterHand2.6M /
 #             half COCO-WholeBody in every batch; validation and test on HIC

@@ -3,7 +3,7 @@
 Each piece has its own unit tests; this file checks the contracts between
 them: the keys and shapes the pipelines pack are the ones the model's loss
 and predict read, the colour order reaching the network is RGB/255
-(spec 1.1), and predictions feed InterWildMetric.
+(docs/official_conventions.md §1.1), and predictions feed InterWildMetric.
 """
 import math
 import os.path as osp

@@ -1,7 +1,8 @@
 # InterWild data: train on InterHand2.6M (3D) + COCO-WholeBody (2D), mixed
 # as `train_mix` says (default: half of each in every batch); validate/test
 # on HIC (default) and InterHand2.6M.
-# Official annotation files, unchanged (spec section 3). Data roots are
+# Official annotation files, unchanged (docs/official_conventions.md §3).
+# Data roots are
 # top-level variables so a config can override them.
 ih26m_root = 'data/InterHand26M/'
 coco_root = 'data/MSCOCO/'
