@@ -1,13 +1,25 @@
 # Copyright (c) interwild_mm contributors.
 """Shared helpers of the dataset tests (data fixtures in tests/data/)."""
 import os.path as osp
+from pathlib import Path
 
+import pytest
 
 import interwild_mm.datasets  # noqa: F401  (registers the components)
 
 DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data')
 IH_ROOT = osp.join(DATA, 'interhand2.6m')
 COCO_ROOT = osp.join(DATA, 'coco_wholebody')
+
+
+def make_synthetic_root(tmp_path_factory: pytest.TempPathFactory,
+                        mano_dir: Path, name: str, **kwargs) -> Path:
+    """A synthetic dataset (``make_synthetic_dataset(**kwargs)`` with the
+    synthetic MANO of ``mano_dir``) in a new temporary folder ``name``."""
+    from interwild_mm.synthetic import make_synthetic_dataset
+    root = tmp_path_factory.mktemp(name)
+    make_synthetic_dataset(str(root), mano_dir=str(mano_dir), **kwargs)
+    return root
 
 
 def ih_cfg(**kw):
