@@ -22,28 +22,33 @@ def make_synthetic_root(tmp_path_factory: pytest.TempPathFactory,
     return root
 
 
+def fixture_cfg(overrides: dict, **entries) -> dict:
+    """A dataset entry on a fixture folder: ``entries`` (type, data_root,
+    annotation files), images beside the annotations, no pipeline; the
+    caller's ``overrides`` last."""
+    cfg = dict(data_prefix=dict(img=''), pipeline=[], **entries)
+    cfg.update(overrides)
+    return cfg
+
+
 def ih_cfg(**kw):
-    cfg = dict(
+    """InterHand26MDataset on the InterHand2.6M fixture."""
+    return fixture_cfg(
+        kw,
         type='InterHand26MDataset',
         data_root=IH_ROOT,
         ann_file='test_interhand2.6m_data.json',
         camera_file='test_interhand2.6m_camera.json',
-        joint_file='test_interhand2.6m_joint_3d.json',
-        data_prefix=dict(img=''),
-        pipeline=[])
-    cfg.update(kw)
-    return cfg
+        joint_file='test_interhand2.6m_joint_3d.json')
 
 
 def coco_cfg(**kw):
-    cfg = dict(
+    """CocoWholeBodyHandsDataset on the COCO-WholeBody fixture."""
+    return fixture_cfg(
+        kw,
         type='CocoWholeBodyHandsDataset',
         data_root=COCO_ROOT,
-        ann_file='test_coco_wholebody.json',
-        data_prefix=dict(img=''),
-        pipeline=[])
-    cfg.update(kw)
-    return cfg
+        ann_file='test_coco_wholebody.json')
 
 
 def train_pipeline(mano_model_dir=None, **aug):
