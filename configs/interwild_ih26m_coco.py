@@ -32,6 +32,6 @@ _base_ = [
     './_base_/schedules/interwild_7e.py',
 ]
 
-mano_dir = None
-val_evaluator = dict(type='InterWildMetric', protocol='hic', mano_dir=mano_dir)
+val_evaluator = dict(
+    type='InterWildMetric', protocol='hic', mano_dir=_base_.mano_dir)
 test_evaluator = val_evaluator
