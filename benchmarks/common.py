@@ -22,6 +22,10 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+# the model randomisation is shared with the tests (tests/test_models/
+# _nontrivial.py): the repository root must be importable
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 MAIN_CONFIG = str(REPO / 'configs' / 'interwild_ih26m_coco.py')
 FIXTURE_DIR = REPO / 'tests' / 'data' / 'interhand2.6m'
 INPUT_HW = (512, 384)
@@ -93,23 +97,12 @@ def _randomise_for_benchmark(model: torch.nn.Module, seed: int) -> None:
     the head layers get larger weights, box sizes around 1/6 of the image.
     Timing does not depend on the values; parity checks become meaningful.
     """
-    from torch.nn.modules.batchnorm import _BatchNorm
+    from tests.test_models._nontrivial import (randomise_bn,
+                                               spread_boxes_and_joints)
     g = torch.Generator().manual_seed(seed)
+    randomise_bn(model, spread=0.1, low=0.75, width=0.5, generator=g)
+    spread_boxes_and_joints(model, g, centre_std=0.05, position_std=0.02)
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, _BatchNorm):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
-                m.weight.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
-                m.bias.copy_(torch.randn(c, generator=g) * 0.1)
-        head = model.detect_net.head
-        w = head.bbox_center[0].weight
-        w.copy_(torch.randn(w.shape, generator=g) * 0.05)
-        for mlp in (head.rhand_size, head.lhand_size):
-            mlp[2].bias.copy_(torch.tensor([8.0, 8.0]))
-        pos = model.shnet.hand_position_net.conv[0].weight
-        pos.copy_(torch.randn(pos.shape, generator=g) * 0.02)
         for lin in (model.shnet.hand_rotation_net.root_pose_out[0],
                     model.shnet.hand_rotation_net.pose_out[0]):
             lin.weight.copy_(torch.randn(lin.weight.shape, generator=g) * 0.02)

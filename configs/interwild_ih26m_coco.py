@@ -1,4 +1,5 @@
-# InterWild trained on InterHand2.6M (H+M) + COCO-WholeBody (spec 0, 2):
+# InterWild trained on InterHand2.6M (H+M) + COCO-WholeBody
+# (docs/official_conventions.md §0, §2):
 #   model     _base_/models/interwild_res50.py (2x ResNet-50 + ResNet-18)
 #   data      _base_/datasets/interwild_ih26m_coco.py: half InterHand2.6M /
 #             half COCO-WholeBody in every batch; validation and test on HIC
@@ -31,6 +32,6 @@ _base_ = [
     './_base_/schedules/interwild_7e.py',
 ]
 
-mano_dir = None
-val_evaluator = dict(type='InterWildMetric', protocol='hic', mano_dir=mano_dir)
+val_evaluator = dict(
+    type='InterWildMetric', protocol='hic', mano_dir=_base_.mano_dir)
 test_evaluator = val_evaluator

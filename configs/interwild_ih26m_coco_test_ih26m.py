@@ -4,15 +4,7 @@
 #       --cfg-options ih26m_root=/data/InterHand26M/ mano_dir=/data/mano
 _base_ = ['./interwild_ih26m_coco.py']
 
-test_dataloader = dict(
-    _delete_=True,
-    batch_size={{_base_.val_batch_size}},
-    num_workers={{_base_.num_workers}},
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset={{_base_.ih26m_test}})
+# the evaluation loader of the data config, on InterHand2.6M
+test_dataloader = dict(dataset=dict(_base_.ih26m_test, _delete_=True))
 test_evaluator = dict(
-    type='InterWildMetric',
-    protocol='interhand26m',
-    mano_dir={{_base_.mano_dir}})
+    type='InterWildMetric', protocol='interhand26m', mano_dir=_base_.mano_dir)

@@ -44,17 +44,15 @@ _base_ = [
 ]
 
 # ---- top-level variables ----
-# synthetic_root, mano_dir, train_batch_size, val_batch_size and num_workers
-# can be overridden with --cfg-options NAME=VALUE (the tools propagate them;
-# the HIC split's root is test_dataloader.dataset.data_root). Editing this
-# file works for all of them. The schedule from the command line:
-# train_cfg.max_epochs=E param_scheduler.0.end=E
+# synthetic_root ('data/synthetic/') and mano_dir ('data/mano_synthetic')
+# come from _base_/datasets/interwild_synthetic.py; they, train_batch_size,
+# val_batch_size (8) and num_workers can be overridden with --cfg-options
+# NAME=VALUE (the tools propagate them to every place that uses them; the
+# HIC split's root is test_dataloader.dataset.data_root). The schedule from
+# the command line: train_cfg.max_epochs=E param_scheduler.0.end=E
 # param_scheduler.0.milestones=[M] optim_wrapper.optimizer.lr=LR, or a short
 # iteration-based run: tools/train.py CONFIG --max-iters N.
-synthetic_root = 'data/synthetic/'
-mano_dir = 'data/mano_synthetic'
 train_batch_size = 4
-val_batch_size = 8
 # 2-core machine: load in the main process. Threads: tools/train.py gives
 # the main process max(1, cores // ranks - num_workers) torch threads unless
 # OMP_NUM_THREADS is set, lets idle OpenMP threads sleep
@@ -87,78 +85,39 @@ model = dict(
         feat_channels=16,
         backbone_channels=128,
         first_conv_impl='factorised'),
-    mano=dict(model_dir=mano_dir))
+    mano=dict(model_dir=_base_.mano_dir))
 
 # ---- data: synthetic InterHand2.6M-format train/test, HIC-format test ----
-# (pipelines restated so that editing `mano_dir` above reaches them)
-train_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='InterWildRandomAugment'),
-    dict(type='InterWildBodyAffine', input_size=(384, 512)),
-    dict(type='InterWildGenerateTarget', mano_model_dir=mano_dir),
-    dict(type='PackInterWildInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='InterWildBodyAffine', input_size=(384, 512)),
-    dict(type='InterWildGenerateTarget', mano_model_dir=mano_dir),
-    dict(type='PackInterWildInputs'),
-]
 train_dataloader = dict(
     batch_size=train_batch_size,
     num_workers=num_workers,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(data_root=synthetic_root, pipeline=train_pipeline))
+    persistent_workers=False)
 # validation (and the best checkpoint): the held-out test captures
-val_dataloader = dict(
-    batch_size=val_batch_size,
-    num_workers=num_workers,
-    persistent_workers=False,
-    dataset=dict(data_root=synthetic_root, pipeline=test_pipeline))
+val_dataloader = dict(num_workers=num_workers, persistent_workers=False)
 # tools/test.py: the HIC-format split, HIC protocol
 test_dataloader = dict(
-    batch_size=val_batch_size,
     num_workers=num_workers,
     persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        _delete_=True,
-        type='HICDataset',
-        data_root=synthetic_root + 'HIC/data/',
-        ann_file='HIC.json',
-        data_prefix=dict(img=''),
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(_base_.synthetic_hic, _delete_=True))
 val_evaluator = dict(
-    type='InterWildMetric', protocol='interhand26m', mano_dir=mano_dir)
+    type='InterWildMetric', protocol='interhand26m', mano_dir=_base_.mano_dir)
 test_evaluator = dict(
-    type='InterWildMetric', protocol='hic', mano_dir=mano_dir)
+    type='InterWildMetric', protocol='hic', mano_dir=_base_.mano_dir)
 
-# ---- schedule ----
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=lr))
+# ---- schedule: the paper's, shorter, x0.1 for the last quarter ----
+train_cfg = dict(max_epochs=max_epochs)
+optim_wrapper = dict(optimizer=dict(lr=lr))
 param_scheduler = [
     dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=0,
+        _base_.param_scheduler[0],
         end=max_epochs,
-        milestones=[max_epochs * 3 // 4],
-        gamma=0.1),
+        milestones=[max_epochs * 3 // 4]),
 ]
-auto_scale_lr = dict(enable=False, base_batch_size=train_batch_size)
+auto_scale_lr = dict(base_batch_size=train_batch_size)
 
-# ---- runtime ----
+# ---- runtime: fewer checkpoints kept, more frequent logs ----
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(
-        type='CheckpointHook',
-        interval=1,
-        max_keep_ckpts=2,
-        save_best='MRRPE',
-        rule='less'),
-    visualization=dict(type='InterWildVisualizationHook', enable=False,
-                       interval=10))
-log_processor = dict(type='LogProcessor', window_size=10, by_epoch=True)
+    logger=dict(interval=10),
+    checkpoint=dict(max_keep_ckpts=2),
+    visualization=dict(interval=10))
+log_processor = dict(window_size=10)

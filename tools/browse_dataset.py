@@ -128,12 +128,11 @@ def main(argv=None) -> None:
 
     import interwild_mm.datasets  # noqa: F401  (register the components)
     from interwild_mm.utils.config import ConfigOverrideError, load_config
+    from interwild_mm.utils.tools_common import exit_on
     from mmpose.registry import DATASETS
 
-    try:
+    with exit_on('tools/browse_dataset.py', ConfigOverrideError):
         cfg = load_config(args.config, args.cfg_options)
-    except ConfigOverrideError as err:
-        sys.exit(f'tools/browse_dataset.py: {err}')
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     set_random_seed(args.seed)
     loader_cfg = cfg.get(f'{args.phase}_dataloader')

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Distributed training with torchrun.
+# Distributed training with torchrun (tools/dist_launch.sh).
 #   bash tools/dist_train.sh CONFIG NPROC [train.py options...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT (passed through
 # to torchrun). On CPU the gloo backend is used automatically by mmengine.
@@ -8,20 +8,6 @@ if [ $# -lt 2 ]; then
     echo "usage: bash $0 CONFIG NPROC [tools/train.py options...]" >&2
     exit 2
 fi
-CONFIG=$1
-NPROC=$2
-shift 2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-MASTER_PORT=${MASTER_PORT:-29500}
 HERE=$(cd "$(dirname "$0")" && pwd)
-PYTHON=${PYTHON:-python}
-if [ -x "$HERE/../.venv/bin/python" ] && [ -z "${VIRTUAL_ENV:-}" ]; then
-    PYTHON="$HERE/../.venv/bin/python"
-fi
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" --master_port="$MASTER_PORT" \
-    --nproc_per_node="$NPROC" \
-    "$HERE/train.py" "$CONFIG" --launcher pytorch "$@"
+exec bash "$HERE/dist_launch.sh" "$2" "$HERE/train.py" "$1" \
+    --launcher pytorch "${@:3}"

@@ -308,10 +308,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     # overrides for the in-process evaluations; checked before any long step
     overrides = build_overrides(args)
     from interwild_mm.utils.config import ConfigOverrideError
-    try:
+    from interwild_mm.utils.tools_common import exit_on
+    with exit_on('tools/quickstart.py', ConfigOverrideError):
         _load_cfg(CONFIG, overrides, args.work_root)
-    except ConfigOverrideError as err:
-        sys.exit(f'tools/quickstart.py: {err}')
     cli = overrides_to_cli(overrides)
     work_dir = _new_work_dir(args.work_root)
 

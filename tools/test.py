@@ -35,57 +35,40 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from interwild_mm.engine.threads import configure_threads  # noqa: E402
-from interwild_mm.utils.checkpoint import (  # noqa: E402
-    UnsafeCheckpointError, enable_safe_checkpoint_loading)
-from interwild_mm.utils.config import (  # noqa: E402
-    ConfigOverrideError, add_cfg_options_argument, enable_visualization,
-    merge_cfg_options, set_work_dir)
-from interwild_mm.utils.dist import (  # noqa: E402
-    destroy_process_group, init_cpu_process_group, use_cpu_backend)
+from interwild_mm.utils.checkpoint import UnsafeCheckpointError  # noqa: E402
+from interwild_mm.utils.dist import destroy_process_group  # noqa: E402
 from interwild_mm.utils.state_dict_check import (  # noqa: E402
     CheckpointMismatchError, check_checkpoint_fits)
+from interwild_mm.utils.tools_common import (  # noqa: E402
+    build_runner, exit_on, parse_runner_tool_args, runner_tool_parser)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Test InterWild.')
-    parser.add_argument('config', help='config file path')
+    parser = runner_tool_parser(
+        'Test InterWild.', config_help='config file path',
+        work_dir_help='where to save the evaluation logs',
+        show_dir_help='save visualised predictions into this folder')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where to save the evaluation logs')
     parser.add_argument(
         '--out', help='dump the raw predictions to this pickle file')
-    parser.add_argument(
-        '--show-dir', help='save visualised predictions into this folder')
     parser.add_argument(
         '--non-strict',
         action='store_true',
         help='evaluate even if the checkpoint does not fit the model '
         '(missing / unexpected / mis-shaped keys are listed and ignored)')
-    add_cfg_options_argument(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_runner_tool_args(parser)
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Apply the command-line options to the config."""
-    cfg.launcher = args.launcher
-    set_work_dir(cfg, args.work_dir, args.config)
+def merge_test_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply the test options to the config (the options every tool
+    shares: :func:`~interwild_mm.utils.tools_common.merge_runner_tool_args`).
+    """
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'Checkpoint not found: {args.checkpoint}. Train one with '
             'tools/train.py or convert an official snapshot with '
             'tools/convert_official_checkpoint.py.')
     cfg.load_from = args.checkpoint
-
-    enable_visualization(cfg, args.show_dir)
 
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
@@ -98,10 +81,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
         cfg.test_evaluator.append(
             dict(type='DumpResults', out_file_path=args.out))
-
-    merge_cfg_options(cfg, args.cfg_options)
-    use_cpu_backend(cfg)
-    return cfg
 
 
 def load_checked(runner: Runner, checkpoint: str, strict: bool) -> None:
@@ -148,23 +127,14 @@ def format_metric_table(metrics: dict) -> str:
 
 def main() -> None:
     args = parse_args()
-    enable_safe_checkpoint_loading()
-    cfg = Config.fromfile(args.config)
-    try:
-        cfg = merge_args(cfg, args)
-    except ConfigOverrideError as err:
-        sys.exit(f'tools/test.py: {err}')
-    configure_threads(cfg, phase='test')
-    init_cpu_process_group(cfg)
-    runner = Runner.from_cfg(cfg)
-    try:
+    runner = build_runner('tools/test.py', args, merge_test_args,
+                          phase='test')
+    with exit_on('tools/test.py', CheckpointMismatchError,
+                 UnsafeCheckpointError):
         load_checked(runner, args.checkpoint, strict=not args.non_strict)
-    except (CheckpointMismatchError, UnsafeCheckpointError) as err:
-        destroy_process_group(barrier=False)
-        sys.exit(f'tools/test.py: {err}')
     metrics = runner.test()
     if runner.rank == 0:
-        dataset = cfg.test_dataloader.dataset
+        dataset = runner.cfg.test_dataloader.dataset
         print(f'\nInterWild test results ({dataset.get("type")}, '
               f'{dataset.get("data_root")}):')
         print(format_metric_table(metrics), flush=True)

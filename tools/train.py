@@ -46,17 +46,12 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 from mmengine.config import Config, ConfigDict  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from interwild_mm.engine.pretrained import PretrainedWeightsError  # noqa
-from interwild_mm.engine.threads import configure_threads  # noqa: E402
-from interwild_mm.utils.checkpoint import (  # noqa: E402
-    UnsafeCheckpointError, enable_safe_checkpoint_loading)
-from interwild_mm.utils.config import (  # noqa: E402
-    ConfigOverrideError, add_cfg_options_argument, enable_visualization,
-    merge_cfg_options, set_work_dir)
-from interwild_mm.utils.dist import (  # noqa: E402
-    destroy_process_group, init_cpu_process_group, use_cpu_backend)
+from interwild_mm.utils.checkpoint import UnsafeCheckpointError  # noqa: E402
+from interwild_mm.utils.dist import destroy_process_group  # noqa: E402
+from interwild_mm.utils.tools_common import (  # noqa: E402
+    build_runner, exit_on, parse_runner_tool_args, runner_tool_parser)
 
 #: epoch-based schedulers whose epoch-valued arguments (below) are all there
 #: is to convert; others are dropped by --max-iters.
@@ -66,10 +61,11 @@ EPOCH_ARGS = ('begin', 'end', 'milestones', 'step_size', 'T_max')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train InterWild.')
-    parser.add_argument('config', help='training config file path')
-    parser.add_argument(
-        '--work-dir', help='where to save logs and checkpoints')
+    parser = runner_tool_parser(
+        'Train InterWild.', config_help='training config file path',
+        work_dir_help='where to save logs and checkpoints',
+        show_dir_help='save visualised validation predictions into this '
+        'folder (relative to the work dir\'s timestamped folder)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -89,28 +85,13 @@ def parse_args() -> argparse.Namespace:
         help='scale the learning rate by the actual total batch size '
         '(uses `auto_scale_lr.base_batch_size` of the config)')
     parser.add_argument(
-        '--show-dir',
-        help='save visualised validation predictions into this folder '
-        '(relative to the work dir\'s timestamped folder)')
-    parser.add_argument(
         '--max-iters',
         type=int,
         default=None,
         help='train this many iterations (iteration-based loop, validation '
         'at the end unless --no-validate, checkpoint iter_N.pth, the LR '
         'schedule converted to iterations)')
-    add_cfg_options_argument(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_runner_tool_args(parser)
 
 
 def _scale(value, factor: float, max_iters: int):
@@ -200,11 +181,10 @@ def use_max_iters(cfg: Config, max_iters: int) -> List[str]:
     return notes
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Apply the command-line options to the config."""
-    cfg.launcher = args.launcher
-    set_work_dir(cfg, args.work_dir, args.config)
-
+def merge_train_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply the training options to the config (the options every tool
+    shares: :func:`~interwild_mm.utils.tools_common.merge_runner_tool_args`).
+    """
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
@@ -235,38 +215,14 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                            '(enable, base_batch_size) in the config.')
         cfg.auto_scale_lr.enable = True
 
-    enable_visualization(cfg, args.show_dir)
-
-    merge_cfg_options(cfg, args.cfg_options)
-    use_cpu_backend(cfg)
-    return cfg
-
-
-def thread_note(info: dict) -> str:
-    """One line on the main process's CPU threads (for the log)."""
-    why = ('from OMP_NUM_THREADS' if info['source'] == 'OMP_NUM_THREADS'
-           else 'max(1, cores // ranks - num_workers)')
-    return (f"CPU threads: {info['threads']} in the main process ({why}; "
-            f"{info['cpus']} cores, {info['local_world_size']} rank(s) "
-            f"here, {info['num_workers']} data workers per rank)")
-
 
 def main() -> None:
     args = parse_args()
-    enable_safe_checkpoint_loading()
-    cfg = Config.fromfile(args.config)
-    try:
-        cfg = merge_args(cfg, args)
-    except ConfigOverrideError as err:
-        sys.exit(f'tools/train.py: {err}')
-    print(thread_note(configure_threads(cfg, phase='train')), flush=True)
-    init_cpu_process_group(cfg)
-    runner = Runner.from_cfg(cfg)
-    try:
+    runner = build_runner('tools/train.py', args, merge_train_args,
+                          phase='train', announce_threads=True)
+    with exit_on('tools/train.py', PretrainedWeightsError,
+                 UnsafeCheckpointError):
         runner.train()
-    except (PretrainedWeightsError, UnsafeCheckpointError) as err:
-        destroy_process_group(barrier=False)
-        sys.exit(f'tools/train.py: {err}')
     destroy_process_group()
 
 

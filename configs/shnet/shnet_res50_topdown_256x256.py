@@ -26,14 +26,9 @@
 # `keypoints`, `hand_type` and the SHNet targets (`joint_img` in the 8x8x8
 # grid, `mano_pose` (48), `mano_shape` (10) + validities, packed into
 # gt_instance_labels); plug it into `train_dataloader`.
-_base_ = ['../_base_/schedules/interwild_7e.py']
-
-default_scope = 'mmpose'
-# interwild_mm.utils.safe_loading: load checkpoints with weights_only=True
-# and an exact allow-list (configs/_base_/default_runtime.py)
-custom_imports = dict(
-    imports=['interwild_mm', 'interwild_mm.utils.safe_loading'],
-    allow_failed_imports=False)
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/schedules/interwild_7e.py'
+]
 
 input_size = (256, 256)  # (W, H) crop, mmpose's TopdownAffine order
 # read by mmpose's MMPoseInferencer
@@ -110,32 +105,24 @@ val_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    # the training set's entry on the validation split
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        train_dataloader['dataset'],
         ann_file='annotations/coco_wholebody_val_v1.0.json',
         data_prefix=dict(img='images/val2017/'),
-        metainfo=hand_metainfo,
         test_mode=True,
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [dict(type='PCKAccuracy', thr=0.2), dict(type='EPE')]
 test_evaluator = val_evaluator
 
+# the runtime of default_runtime.py with stock mmpose pieces in place of
+# InterWild's: plain epoch checkpoints (no best MRRPE), mmpose's pose
+# visualizer and (disabled) visualisation hook, mmengine's default seed
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
-log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
-log_level = 'INFO'
-load_from = None
-resume = False
+    checkpoint=dict(
+        _delete_=True, type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    visualization=dict(
+        _delete_=True, type='PoseVisualizationHook', enable=False))
+visualizer = dict(type='PoseLocalVisualizer')
+randomness = dict(seed=None)

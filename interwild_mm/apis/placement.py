@@ -63,7 +63,7 @@ __all__ = [
     'place_root_scale', 'fit_translation', 'check_in_front', 'place_hand'
 ]
 
-#: Virtual hand-crop camera of InterWild (spec section 0).
+#: Virtual hand-crop camera of InterWild (docs/official_conventions.md §0).
 VIRTUAL_FOCAL = 5000.0
 VIRTUAL_PRINCPT = 128.0
 VIRTUAL_CROP_SIZE = 256.0
@@ -136,7 +136,8 @@ def hand_crop_box_in_patch(hand_bbox_xyxy_img: Sequence[float],
     """Recover the square hand-crop box (network input pixels) of a hand.
 
     The network's output hand box is ``restore_bbox(c, s, None, 1.0)`` and its
-    crop box ``restore_bbox(c, s, 1.0, 2.0)`` (spec 1.4): same centre, the
+    crop box ``restore_bbox(c, s, 1.0, 2.0)``
+    (docs/official_conventions.md §1.4): same centre, the
     longer side doubled, square. Squaring in the 192x256 body space equals
     squaring in the 384x512 input (both axes x2).
 
@@ -164,7 +165,8 @@ def crop_to_image_affine(crop_box_xyxy_patch: Sequence[float],
                          crop_size: float = VIRTUAL_CROP_SIZE) -> np.ndarray:
     """Affine ``(2, 3)`` from hand-crop pixels to original-image pixels.
 
-    Inverse of the crop affine of spec 1.5 (``x' = (x - cx) 256 / w + 128``,
+    Inverse of the crop affine of docs/official_conventions.md §1.5
+    (``x' = (x - cx) 256 / w + 128``,
     the ``1e-8`` guard ignored), followed by ``bb2img_trans``.
 
     Args:

@@ -146,19 +146,14 @@ class ManoLayer(nn.Module):
 
         # smplx prints a warning about the 10 shape coefficients; silence it.
         with contextlib.redirect_stdout(io.StringIO()):
+            # full 45-D pose as an offset from the mean pose; smplx must
+            # create no parameters of its own (they are inputs here)
+            no_params = {f'create_{name}': False for name in (
+                'global_orient', 'hand_pose', 'betas', 'transl', 'body_pose')}
             self.mano = smplx.MANO(
-                model_path=str(folder),
-                is_rhand=side == 'right',
-                data_struct=Struct(**data),
-                use_pca=False,
-                num_pca_comps=45,
-                flat_hand_mean=False,
-                create_global_orient=False,
-                create_hand_pose=False,
-                create_betas=False,
-                create_transl=False,
-                create_body_pose=False,
-                dtype=torch.float32)
+                model_path=str(folder), is_rhand=side == 'right',
+                data_struct=Struct(**data), use_pca=False, num_pca_comps=45,
+                flat_hand_mean=False, dtype=torch.float32, **no_params)
         if any(True for _ in self.mano.parameters()):
             raise RuntimeError('smplx.MANO unexpectedly created parameters.')
 

@@ -5,11 +5,13 @@ Draws what ``InterWild.predict()`` stores in ``data_sample.pred_instances``
 (names of the project's data-sample contract) over the ORIGINAL image:
 
 * hand boxes ``rhand_bbox`` / ``lhand_bbox`` (xyxy, original px) - right
-  magenta (255, 0, 255), left (102, 255, 102), thickness 3 (spec 5);
+  magenta (255, 0, 255), left (102, 255, 102), thickness 3
+  (docs/official_conventions.md §5);
 * 21-joint skeletons ``rjoint_img`` / ``ljoint_img`` (original px) with the
   edges of ``interwild_mm.mano.constants.SH_SKELETON``;
 * the MANO meshes, rasterised with :mod:`.renderer`, placed as in the
-  official demo (spec 1.11 and 5, see :func:`demo_render_inputs`), unless
+  official demo (docs/official_conventions.md §1.11 and §5, see
+  :func:`demo_render_inputs`), unless
   explicit cameras/meshes are given.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -36,7 +38,8 @@ HAND_BOX_COLORS: Dict[str, Tuple[int, int, int]] = {
     'right': (255, 0, 255),
     'left': (102, 255, 102),
 }
-#: Mesh colours (RGB): right red-tinted, left green-tinted (spec 5).
+#: Mesh colours (RGB): right red-tinted, left green-tinted
+#: (docs/official_conventions.md §5).
 HAND_MESH_COLORS: Dict[str, Tuple[float, float, float]] = {
     'right': (230.0, 115.0, 115.0),
     'left': (115.0, 220.0, 115.0),
@@ -60,7 +63,9 @@ def demo_render_inputs(
     pred: Any,
     index: int = 0
 ) -> Tuple[List[str], List[np.ndarray], List[Dict[str, Any]]]:
-    """Meshes and orthographic cameras of the official demo (spec 1.11, 5).
+    """Meshes and orthographic cameras of the official demo.
+
+    See docs/official_conventions.md §1.11 and §5.
 
     Two-hand mode iff the predicted boxes overlap (IoU > 0; the test is
     invariant to the axis-aligned body-space -> image mapping): right mesh

@@ -108,7 +108,7 @@ def _parse_camera(
     * ``dict(type='orthographic', scale=(sx, sy), offset=(ox, oy))``; the
       InterWild names ``focal``/``princpt`` are accepted as aliases of
       ``scale``/``offset`` (its ``render_focal``/``render_princpt`` are
-      orthographic fits, spec 1.11).
+      orthographic fits, docs/official_conventions.md §1.11).
     """
     if not isinstance(camera, dict) or 'type' not in camera:
         raise ValueError(

@@ -11,7 +11,8 @@ from mmpose.registry import DATASETS
 from ._helpers import IH_ROOT, eval_pipeline, ih_cfg, train_pipeline
 
 # InterHand2.6M per-hand order: Thumb_4..1, Index_4..1, Middle, Ring, Pinky,
-# Wrist (spec 3.2); ours: Wrist, Thumb_1..4, Index_1..4, ...
+# Wrist (docs/official_conventions.md §3.2);
+# ours: Wrist, Thumb_1..4, Index_1..4, ...
 IH_WRIST = {'right': 20, 'left': 41}
 
 

@@ -14,7 +14,7 @@ import pytest
 from mmpose.registry import DATASETS
 
 from interwild_mm.mano.constants import TH_TO_IH26M
-from ._helpers import IH_ROOT, eval_pipeline, ih_cfg
+from ._helpers import IH_ROOT, eval_pipeline, ih_cfg, make_synthetic_root
 
 TH_FROM_IH = np.argsort(TH_TO_IH26M)  # th index -> IH2.6M index
 
@@ -104,13 +104,10 @@ def _check_sample(s, e, img):
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory, synthetic_mano_dir):
-    from interwild_mm.synthetic import make_synthetic_dataset
-    root = tmp_path_factory.mktemp('syn_validity')
     # seed 3: several joints outside the image (data.json 0, joint_3d 1)
-    make_synthetic_dataset(str(root), num=24, num_test=4, num_hic=0,
-                           mano_dir=str(synthetic_mano_dir), seed=3,
-                           img_size=(240, 320))
-    return root
+    return make_synthetic_root(
+        tmp_path_factory, synthetic_mano_dir, 'syn_validity', num=24,
+        num_test=4, num_hic=0, seed=3, img_size=(240, 320))
 
 
 def test_synthetic_flag_sets(synthetic_root):

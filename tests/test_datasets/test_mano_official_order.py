@@ -22,7 +22,8 @@ from mmpose.registry import DATASETS
 
 from interwild_mm.geometry.rotation import axis_angle_to_matrix
 from interwild_mm.mano.constants import TH_TO_IH26M
-from ._helpers import COCO_ROOT, IH_ROOT, coco_cfg, ih_cfg
+from ._helpers import (COCO_ROOT, IH_ROOT, coco_cfg, ih_cfg,
+                       make_synthetic_root)
 from ._official import (float64_layers, mano64, official_place,
                         official_targets, patch_affine)
 
@@ -44,12 +45,9 @@ def layers64(synthetic_mano_dir):
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory, synthetic_mano_dir):
-    from interwild_mm.synthetic import make_synthetic_dataset
-    root = tmp_path_factory.mktemp('syn_official')
-    make_synthetic_dataset(str(root), num=14, num_test=4, num_hic=0,
-                           mano_dir=str(synthetic_mano_dir), seed=4,
-                           img_size=(240, 320))
-    return root
+    return make_synthetic_root(
+        tmp_path_factory, synthetic_mano_dir, 'syn_official', num=14,
+        num_test=4, num_hic=0, seed=4, img_size=(240, 320))
 
 
 def _random_fit(rng, layer64, wrist_target):

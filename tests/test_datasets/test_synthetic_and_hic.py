@@ -8,6 +8,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from ._helpers import make_synthetic_root
+
 CFG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
     '_base_', 'datasets', 'interwild_synthetic.py')
@@ -15,12 +17,9 @@ CFG = osp.join(
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory, synthetic_mano_dir):
-    from interwild_mm.synthetic import make_synthetic_dataset
-    root = tmp_path_factory.mktemp('synthetic')
-    make_synthetic_dataset(
-        str(root), num=8, num_test=3, num_hic=3,
-        mano_dir=str(synthetic_mano_dir), seed=0)
-    return root
+    return make_synthetic_root(tmp_path_factory, synthetic_mano_dir,
+                               'synthetic', num=8, num_test=3, num_hic=3,
+                               seed=0)
 
 
 def _loader(split, root, mano_dir, batch_size=2):

@@ -4,11 +4,14 @@
 Everything is built in metres (the data-sample contract); tests state their
 expected errors in millimetres.
 """
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 
+from interwild_mm.evaluation import InterWildMetric
+
 NUM_VERTS = 12  # a small mesh; the metric takes V from the regressor
+MM = 1e-3  # one millimetre in metres
 
 
 def make_regressor(num_verts: int = NUM_VERTS) -> np.ndarray:
@@ -96,3 +99,15 @@ class Scene:
             hand_type=self.hand_type,
             gt_instances=gt,
             pred_instances=pred)
+
+
+def build(protocol: str = 'interhand26m', **kwargs) -> InterWildMetric:
+    """InterWildMetric with :func:`make_regressor`'s joint regressor."""
+    return InterWildMetric(
+        protocol=protocol, joint_regressor=make_regressor(), **kwargs)
+
+
+def run(metric: InterWildMetric, scenes: Iterable[Scene]) -> dict:
+    """The metric's results on ``scenes`` (one ``process`` call)."""
+    metric.process({}, [s.to_dict() for s in scenes])
+    return metric.compute_metrics(metric.results)

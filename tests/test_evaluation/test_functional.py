@@ -7,25 +7,14 @@ from interwild_mm.evaluation.functional import (
     box_iou_xyxy, intaghand_align, mean_of_per_joint_means, mesh_bbox_xyxy,
     per_joint_means, point_errors, procrustes_align, regress_joints,
     root_align_joints, root_align_mesh)
-
-
-def _regressor(num_verts: int = 12) -> np.ndarray:
-    """21 x V regressor: row 0 = wrist weights on vertices 0..3, row 9 on
-    vertices 4..5, every other row one-hot on a vertex >= 6."""
-    reg = np.zeros((21, num_verts))
-    reg[0, :4] = [0.1, 0.2, 0.3, 0.4]
-    reg[9, 4:6] = [0.5, 0.5]
-    for j in range(1, 21):
-        if j != 9:
-            reg[j, 6 + j % (num_verts - 6)] = 1.0
-    return reg
+from .evaluation_builders import make_regressor, wrist_of
 
 
 def test_regress_and_root_align_mesh():
-    reg = _regressor()
+    reg = make_regressor()
     rng = np.random.default_rng(0)
     mesh = rng.normal(size=(12, 3))
-    wrist = 0.1 * mesh[0] + 0.2 * mesh[1] + 0.3 * mesh[2] + 0.4 * mesh[3]
+    wrist = wrist_of(mesh)
     np.testing.assert_allclose(regress_joints(mesh, reg)[0], wrist)
     aligned = root_align_mesh(mesh, reg)
     np.testing.assert_allclose(aligned, mesh - wrist)
@@ -98,7 +87,7 @@ def test_procrustes_of_similarity_copy_is_exact():
 
 
 def test_intaghand_align_scale_and_root():
-    reg = _regressor()
+    reg = make_regressor()
     rng = np.random.default_rng(2)
     gt = rng.normal(size=(12, 3))
     pred = 3.0 * gt + np.array([5.0, 0.0, -1.0])

@@ -6,26 +6,14 @@ All expected values are written out by hand (millimetres, IoU x100).
 import numpy as np
 import pytest
 import torch
-from .evaluation_builders import NUM_VERTS, Scene, make_regressor, wrist_of
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 from mmpose.registry import METRICS
 from mmpose.structures import PoseDataSample
 
 from interwild_mm.evaluation import InterWildMetric
-
-MM = 1e-3  # one millimetre in metres
-
-
-def run(metric: InterWildMetric, scenes) -> dict:
-    metric.process({}, [s.to_dict() for s in scenes])
-    return metric.compute_metrics(metric.results)
-
-
-def build(protocol: str = 'interhand26m', **kwargs) -> InterWildMetric:
-    return InterWildMetric(
-        protocol=protocol, joint_regressor=make_regressor(), **kwargs)
-
+from .evaluation_builders import (MM, NUM_VERTS, Scene, build, make_regressor,
+                                  run, wrist_of)
 
 def balanced_offsets(seed: int, length_mm: float) -> np.ndarray:
     """(V, 3) offsets, each of length ``length_mm`` (in m), whose wrist

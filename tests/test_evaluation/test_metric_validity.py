@@ -11,21 +11,9 @@ import numpy as np
 import pytest
 from mmengine.logging import MMLogger
 
-from interwild_mm.evaluation import InterWildMetric
-from .evaluation_builders import Scene, make_regressor, wrist_of
+from .evaluation_builders import MM, Scene, build, run, wrist_of
 
-MM = 1e-3  # one millimetre in metres
 X = np.array([1.0, 0.0, 0.0])
-
-
-def run(metric: InterWildMetric, scenes) -> dict:
-    metric.process({}, [s.to_dict() for s in scenes])
-    return metric.compute_metrics(metric.results)
-
-
-def build(protocol: str = 'interhand26m', **kwargs) -> InterWildMetric:
-    return InterWildMetric(
-        protocol=protocol, joint_regressor=make_regressor(), **kwargs)
 
 
 def ih26m_scenes():

@@ -7,6 +7,7 @@ import torch
 
 from interwild_mm.geometry.heatmap import (sample_features, soft_argmax_2d,
                                            soft_argmax_3d)
+from .._float64_reference import bilinear_np
 
 
 def _np_softmax_expectation_2d(logits):
@@ -60,19 +61,7 @@ def test_soft_argmax_3d_vs_numpy_loops():
         torch.tensor([4., 1., 2.], dtype=torch.float64))
 
 
-def _manual_bilinear(f, x, y):
-    """f: (C,H,W). Zero outside; pixel centres at integers."""
-    c, h, w = f.shape
-    x0, y0 = int(np.floor(x)), int(np.floor(y))
-    out = np.zeros(c)
-    for xi, wx in ((x0, 1 - (x - x0)), (x0 + 1, x - x0)):
-        for yi, wy in ((y0, 1 - (y - y0)), (y0 + 1, y - y0)):
-            if 0 <= xi < w and 0 <= yi < h:
-                out += wx * wy * f[:, yi, xi]
-    return out
-
-
-def test_sample_features_vs_manual_bilinear():
+def test_sample_features_vsbilinear_np():
     g = np.random.default_rng(2)
     feat = g.normal(size=(2, 3, 4, 6))  # H=4, W=6
     pts = np.array([
@@ -83,7 +72,7 @@ def test_sample_features_vs_manual_bilinear():
     assert out.shape == (2, 6, 3)
     for n in range(2):
         for p in range(6):
-            ref = _manual_bilinear(feat[n], *pts[n, p])
+            ref = bilinear_np(feat[n], *pts[n, p])
             np.testing.assert_allclose(out[n, p].numpy(), ref, atol=1e-12)
     # exact grid points return the stored value exactly (x=col, y=row)
     np.testing.assert_allclose(out[0, 2].numpy(), feat[0, :, 1, 2])

@@ -29,7 +29,8 @@ def cpu_model_and_outputs(synthetic_mano_dir):
     init_default_scope('mmpose')  # module fixtures run before autouse ones
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(synthetic_mano_dir)).eval()
-    img = torch.rand(2, 3, 512, 384, generator=torch.Generator().manual_seed(1))
+    gen = torch.Generator().manual_seed(1)
+    img = torch.rand(2, 3, 512, 384, generator=gen)
     with torch.no_grad():
         out = model(img, None, mode='tensor')
     return model, img, out

@@ -8,6 +8,15 @@ import copy
 from mmengine.config import Config
 
 MAIN_CONFIG = 'configs/interwild_ih26m_coco.py'
+#: the loss terms of InterWild's ``loss`` mode
+#: (docs/official_conventions.md §2)
+LOSS_TERMS = frozenset({
+    'loss_rhand_bbox_center', 'loss_lhand_bbox_center',
+    'loss_rhand_bbox_size', 'loss_lhand_bbox_size', 'loss_rel_trans',
+    'loss_mano_pose', 'loss_mano_shape', 'loss_joint_cam',
+    'loss_mano_mesh_cam', 'loss_joint_img', 'loss_mano_joint_img',
+    'loss_joint_proj'
+})
 
 
 def tiny_resnet(depth: int = 18, base: int = 8) -> dict:

@@ -6,6 +6,7 @@ give input-dependent boxes, spread joints and a rel_trans of ~0.1 m, so
 numerical differences show in the outputs.
 """
 from pathlib import Path
+from typing import Optional
 
 import cv2
 import torch
@@ -17,17 +18,53 @@ from mmpose.registry import MODELS
 from ._interwild_tiny import tiny_model_cfg, tiny_resnet
 
 
-def randomise_bn(model: nn.Module, seed: int = 0) -> None:
-    """Non-trivial BN statistics, otherwise folding is the identity."""
-    g = torch.Generator().manual_seed(seed)
+def randomise_bn(model: nn.Module, seed: int = 0, spread: float = 0.2,
+                 low: float = 0.5, width: float = 1.0,
+                 generator: Optional[torch.Generator] = None) -> None:
+    """Non-trivial BN statistics and affines, otherwise folding is the
+    identity: running means and biases ~ N(0, spread^2), running variances
+    and weights ~ U(low, low + width), drawn module by module in that order.
+
+    Args:
+        model (nn.Module): Changed in place.
+        seed (int): Seed of the draws when no ``generator`` is given.
+        spread (float): Std of the means and biases.
+        low (float): Lower end of the variances and weights.
+        width (float): Width of their range.
+        generator (torch.Generator, optional): Draw from it (and advance it)
+            instead of a new one seeded with ``seed``.
+    """
+    g = generator or torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, _BatchNorm):
                 c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=g) * 0.2)
-                m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(c, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(c, generator=g) * 0.2)
+                m.running_mean.copy_(torch.randn(c, generator=g) * spread)
+                m.running_var.copy_(torch.rand(c, generator=g) * width + low)
+                m.weight.copy_(torch.rand(c, generator=g) * width + low)
+                m.bias.copy_(torch.randn(c, generator=g) * spread)
+
+
+def spread_boxes_and_joints(model: nn.Module, generator: torch.Generator,
+                            centre_std: float, position_std: float) -> None:
+    """Input-dependent hand-box centres of ~8x8 grid cells and spread joints
+    (the default head init, std 1e-3, collapses every box to the grid centre
+    with size ~0 and every joint to the crop centre).
+
+    Args:
+        model (nn.Module): An InterWild, changed in place.
+        generator (torch.Generator): Draws the new weights (advanced).
+        centre_std (float): Std of DetectNet's box-centre conv weights.
+        position_std (float): Std of SHNet's joint-position conv weights.
+    """
+    with torch.no_grad():
+        head = model.detect_net.head
+        w = head.bbox_center[0].weight
+        w.copy_(torch.randn(w.shape, generator=generator) * centre_std)
+        for mlp in (head.rhand_size, head.lhand_size):
+            mlp[2].bias.copy_(torch.tensor([8.0, 8.0]))
+        pos = model.shnet.hand_position_net.conv[0].weight
+        pos.copy_(torch.randn(pos.shape, generator=generator) * position_std)
 
 
 def tiny_model(mano_dir, seed=0, first_conv_impl='factorised',
@@ -45,15 +82,8 @@ def tiny_model(mano_dir, seed=0, first_conv_impl='factorised',
     model.init_weights()
     randomise_bn(model, seed)
     g = torch.Generator().manual_seed(seed + 1)
+    spread_boxes_and_joints(model, g, centre_std=0.3, position_std=0.3)
     with torch.no_grad():
-        # spread the boxes and joints (default head init collapses them)
-        head = model.detect_net.head
-        w = head.bbox_center[0].weight
-        w.copy_(torch.randn(w.shape, generator=g) * 0.3)
-        for mlp in (head.rhand_size, head.lhand_size):
-            mlp[2].bias.copy_(torch.tensor([8.0, 8.0]))
-        pos = model.shnet.hand_position_net.conv[0].weight
-        pos.copy_(torch.randn(pos.shape, generator=g) * 0.3)
         # TransNet: a first conv and fc giving rel_trans ~ 0.1 m that varies
         # with the joints (as a trained one), so rounding shows in metres
         tconv = model.trans_net.conv[0].weight

@@ -1,4 +1,6 @@
-"""Official snapshot -> mmengine checkpoint conversion (spec section 6).
+"""Official snapshot -> mmengine checkpoint conversion.
+
+See docs/official_conventions.md §6.
 
 The official key layout is generated here from the spec's description
 (torchvision ResNet names + the head table), independently of the
@@ -35,7 +37,10 @@ def _bn(prefix, c):
 
 
 def official_layout():
-    """Key -> shape of the official network (spec section 6 table)."""
+    """Key -> shape of the official network.
+
+    See the table of docs/official_conventions.md §6.
+    """
     shapes = OrderedDict()
     r50 = torchvision.models.resnet50().state_dict()
     r18 = torchvision.models.resnet18().state_dict()

@@ -13,6 +13,7 @@ from interwild_mm.geometry.rotation import axis_angle_to_matrix
 from interwild_mm.models.heads.shnet_head import (OFFICIAL_KEY_MAP,
                                                   flip_joint_img_x,
                                                   unmirror_hand_outputs)
+from .._float64_reference import bilinear_np
 
 C_IN, C_POSE = 16, 8  # small channels keep the test fast
 
@@ -105,17 +106,6 @@ def test_root_cam_depth_constant():
                                torch.tensor([[0.1, -0.2, 5.859375]] * 2))
 
 
-def _bilinear_np(f, x, y):
-    c, h, w = f.shape
-    x0, y0 = int(np.floor(x)), int(np.floor(y))
-    acc = np.zeros(c)
-    for xi, wx in ((x0, 1 - (x - x0)), (x0 + 1, x - x0)):
-        for yi, wy in ((y0, 1 - (y - y0)), (y0 + 1, y - y0)):
-            if 0 <= xi < w and 0 <= yi < h:
-                acc += wx * wy * f[:, yi, xi]
-    return acc
-
-
 def _rows_from_6d(v):
     b1 = v[:3] / np.linalg.norm(v[:3])
     u = v[3:] - np.dot(b1, v[3:]) * b1
@@ -142,7 +132,7 @@ def test_rotation_net_vs_numpy_rederivation():
         rows = []
         for j in range(21):
             x, y, z = joints[n, j]
-            rows.append(np.concatenate([_bilinear_np(relu, x, y), [x, y, z]]))
+            rows.append(np.concatenate([bilinear_np(relu, x, y), [x, y, z]]))
         flat = np.concatenate(rows)
         root6 = sd[p + 'root_pose_out.0.weight'] @ flat + \
             sd[p + 'root_pose_out.0.bias']

@@ -1,4 +1,5 @@
-"""--cfg-options overrides of top-level variables reach every place they feed."""
+"""--cfg-options overrides of top-level variables reach every place they
+feed."""
 from mmengine.config import Config
 
 import pytest

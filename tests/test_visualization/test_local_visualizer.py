@@ -17,6 +17,7 @@ from mmpose.structures import PoseDataSample
 import interwild_mm  # noqa: F401  (registration)
 from interwild_mm.visualization.local_visualizer import (HAND_BOX_COLORS,
                                                          demo_render_inputs)
+from ._coverage import coverage_reference
 
 H, W = 120, 160
 
@@ -47,25 +48,22 @@ def ellipsoid(n_lat=8, n_lon=12):
 VERTS, FACES = ellipsoid()
 
 
+def visualizer(name: str, **kwargs):
+    """An InterWildVisualizer (mmengine keeps instances by name)."""
+    return VISUALIZERS.build(
+        dict(type='InterWildVisualizer', name=name, **kwargs))
+
+
+def sample_of(pred: InstanceData) -> PoseDataSample:
+    """A data sample carrying the predictions ``pred``."""
+    sample = PoseDataSample()
+    sample.pred_instances = pred
+    return sample
+
+
 def coverage(tris2d, eps):
-    """Pixels whose centre is inside any triangle (barycentric solve)."""
-    inside = np.zeros((H, W), bool)
-    for t in tris2d:
-        m = np.array([[t[0, 0] - t[2, 0], t[1, 0] - t[2, 0]],
-                      [t[0, 1] - t[2, 1], t[1, 1] - t[2, 1]]])
-        if abs(np.linalg.det(m)) < 1e-12:
-            continue
-        x0, y0 = np.maximum(np.floor(t.min(0)).astype(int) - 1, 0)
-        x1, y1 = np.minimum(np.ceil(t.max(0)).astype(int) + 1, [W - 1, H - 1])
-        if x1 < x0 or y1 < y0:
-            continue
-        ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
-        p = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-        lam = np.linalg.solve(m, (p - t[2]).T).T
-        lam = np.c_[lam, 1 - lam.sum(1)]
-        hit = (lam >= -eps).all(1)
-        inside[ys.ravel()[hit], xs.ravel()[hit]] = True
-    return inside
+    """Pixels of the H x W image whose centre is inside any triangle."""
+    return coverage_reference(tris2d, H, W, eps)
 
 
 def make_pred(two_hand: bool, seed=0):
@@ -141,17 +139,11 @@ def test_demo_render_inputs_recovers_known_cameras(two_hand):
 @pytest.mark.parametrize('two_hand', [True, False])
 def test_visualizer_mesh_overlay_lands_on_known_projection(two_hand):
     pred, cams, meshes = make_pred(two_hand, seed=1)
-    vis = VISUALIZERS.build(
-        dict(
-            type='InterWildVisualizer',
-            name=f'vis_mesh_{two_hand}',
-            mesh_alpha=1.0))
+    vis = visualizer(f'vis_mesh_{two_hand}', mesh_alpha=1.0)
     vis.set_mano_faces(FACES, FACES[:, ::-1])
-    sample = PoseDataSample()
-    sample.pred_instances = pred
     image = np.full((H, W, 3), 128, np.uint8)
     drawn = vis.add_datasample(
-        'x', image, sample, draw_bbox=False, draw_skeleton=False)
+        'x', image, sample_of(pred), draw_bbox=False, draw_skeleton=False)
     assert drawn.shape == image.shape
     changed = (drawn != image).any(-1)
     tris = np.concatenate([(meshes[s][:, :2] * cams[s][0] + cams[s][1])[FACES]
@@ -172,12 +164,9 @@ def test_visualizer_mesh_overlay_lands_on_known_projection(two_hand):
 
 def test_visualizer_boxes():
     pred, _, _ = make_pred(False, seed=2)
-    vis = VISUALIZERS.build(dict(type='InterWildVisualizer', name='vis_box'))
-    sample = PoseDataSample()
-    sample.pred_instances = pred
-    image = np.zeros((H, W, 3), np.uint8)
-    drawn = vis.add_datasample(
-        'x', image, sample, draw_mesh=False, draw_skeleton=False)
+    drawn = visualizer('vis_box').add_datasample(
+        'x', np.zeros((H, W, 3), np.uint8), sample_of(pred), draw_mesh=False,
+        draw_skeleton=False)
     for side, key in (('right', 'rhand_bbox'), ('left', 'lhand_bbox')):
         x0, y0, x1, y1 = np.round(getattr(pred, key)[0].numpy()).astype(int)
         assert 3 <= x0 < x1 - 6 < W - 9 and 3 <= y0 < y1 - 6 < H - 9
@@ -214,12 +203,9 @@ def test_visualizer_skeleton():
                 torch.tensor(joints[side][None], dtype=torch.float32))
         setattr(pred, f'{side[0]}hand_bbox',
                 torch.tensor(box[None], dtype=torch.float32))
-    vis = VISUALIZERS.build(dict(type='InterWildVisualizer', name='vis_sk'))
-    sample = PoseDataSample()
-    sample.pred_instances = pred
-    image = np.zeros((H, W, 3), np.uint8)
-    drawn = vis.add_datasample(
-        'x', image, sample, draw_mesh=False, draw_bbox=False)
+    drawn = visualizer('vis_sk').add_datasample(
+        'x', np.zeros((H, W, 3), np.uint8), sample_of(pred), draw_mesh=False,
+        draw_bbox=False)
     for side, ji in joints.items():
         color = np.array(HAND_BOX_COLORS[side], float)
         for a, b in SH_SKELETON:
@@ -238,11 +224,9 @@ def test_visualizer_skeleton():
 
 def test_visualizer_explicit_cameras_and_errors(tmp_path):
     pred, _, meshes = make_pred(True, seed=3)
-    vis = VISUALIZERS.build(
-        dict(type='InterWildVisualizer', name='vis_cam', mesh_alpha=1.0))
+    vis = visualizer('vis_cam', mesh_alpha=1.0)
     vis.set_mano_faces(FACES, FACES)
-    sample = PoseDataSample()
-    sample.pred_instances = pred
+    sample = sample_of(pred)
     image = np.full((H, W, 3), 50, np.uint8)
     cam = dict(
         type='perspective', focal=(3000.0, 3000.0), princpt=(80.0, 60.0))

@@ -1,10 +1,9 @@
 # Copyright (c) interwild_mm contributors.
 """Tests of the numpy z-buffer rasteriser.
 
-Reference coverage is computed independently of the rasteriser's edge
-functions: every pixel centre is expressed in barycentric coordinates by
-solving the 2x2 linear system ``p = v2 + l0 (v0 - v2) + l1 (v1 - v2)`` with
-``np.linalg.solve`` (float64).
+Reference coverage (tests/test_visualization/_coverage.py) is computed
+independently of the rasteriser's edge functions, by a float64 linear solve
+per pixel centre.
 """
 import time
 
@@ -14,38 +13,12 @@ import torch
 
 from interwild_mm.visualization.renderer import (project_vertices,
                                                  render_hands, render_meshes)
+from ._coverage import barycentric_solve, coverage_reference
 
 
 def pixel_grid(h, w):
     ys, xs = np.mgrid[0:h, 0:w]
     return np.stack([xs, ys], -1).reshape(-1, 2).astype(np.float64)
-
-
-def barycentric_solve(tri2d, points):
-    """(P, 3) barycentric coords of points w.r.t. one 2D triangle."""
-    t = np.asarray(tri2d, np.float64)
-    m = np.array([[t[0, 0] - t[2, 0], t[1, 0] - t[2, 0]],
-                  [t[0, 1] - t[2, 1], t[1, 1] - t[2, 1]]])
-    rhs = (points - t[2]).T  # (2, P)
-    l01 = np.linalg.solve(m, rhs).T
-    return np.concatenate([l01, 1 - l01.sum(1, keepdims=True)], 1)
-
-
-def coverage_reference(tris2d, h, w, eps=0.0):
-    """Pixels whose centre lies inside any triangle (margin eps)."""
-    inside = np.zeros((h, w), bool)
-    for t in tris2d:
-        t = np.asarray(t, np.float64)
-        x0, y0 = np.maximum(np.floor(t.min(0)).astype(int) - 1, 0)
-        x1, y1 = np.minimum(np.ceil(t.max(0)).astype(int) + 1, [w - 1, h - 1])
-        if x1 < x0 or y1 < y0:
-            continue
-        ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
-        pts = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-        lam = barycentric_solve(t, pts)
-        hit = (lam >= -eps).all(1)
-        inside[ys.ravel()[hit], xs.ravel()[hit]] = True
-    return inside
 
 
 def perspective(X, f, c):

@@ -1,12 +1,15 @@
 # InterWild data: train on InterHand2.6M (3D) + COCO-WholeBody (2D), mixed
 # as `train_mix` says (default: half of each in every batch); validate/test
 # on HIC (default) and InterHand2.6M.
-# Official annotation files, unchanged (spec section 3). Data roots are
-# top-level variables so a config can override them.
+# Official annotation files, unchanged (docs/official_conventions.md §3).
+# Pipelines, annotation layouts and the evaluation loader: interwild_common.py
+# (`mano_dir` is set there). Data roots are top-level variables so a config
+# can override them.
+_base_ = ['./interwild_common.py']
+
 ih26m_root = 'data/InterHand26M/'
 coco_root = 'data/MSCOCO/'
 hic_root = 'data/HIC/data/'
-mano_dir = None  # MANO_{RIGHT,LEFT}.pkl folder; None = $INTERWILD_MANO_DIR
 train_batch_size = 128
 val_batch_size = 64
 num_workers = 8
@@ -35,29 +38,8 @@ hands_metainfo = dict(
     from_file='{{ fileDirname }}/../../../interwild_mm/datasets/metainfo/'
     'interwild_hands.py')
 
-train_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='InterWildRandomAugment'),
-    dict(type='InterWildBodyAffine', input_size=(384, 512)),
-    dict(type='InterWildGenerateTarget', mano_model_dir=mano_dir),
-    dict(type='PackInterWildInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='InterWildBodyAffine', input_size=(384, 512)),
-    dict(type='InterWildGenerateTarget', mano_model_dir=mano_dir),
-    dict(type='PackInterWildInputs'),
-]
-
 ih26m_train = dict(
-    type='InterHand26MDataset',
-    data_root=ih26m_root,
-    ann_file='annotations/train/InterHand2.6M_train_data.json',
-    camera_file='annotations/train/InterHand2.6M_train_camera.json',
-    joint_file='annotations/train/InterHand2.6M_train_joint_3d.json',
-    mano_file='annotations/train/InterHand2.6M_train_MANO_NeuralAnnot.json',
-    data_prefix=dict(img='images/train/'),
-    pipeline=[])
+    _base_.ih26m_format_train, data_root=ih26m_root, pipeline=[])
 coco_train = dict(
     type='CocoWholeBodyHandsDataset',
     data_root=coco_root,
@@ -75,34 +57,18 @@ train_dataloader = dict(
         type='CombinedDataset',
         metainfo=hands_metainfo,
         datasets=[ih26m_train, coco_train],
-        pipeline=train_pipeline,
+        pipeline=_base_.train_pipeline,
         test_mode=False))
 
 hic_test = dict(
-    type='HICDataset',
-    data_root=hic_root,
-    ann_file='HIC.json',
-    data_prefix=dict(img=''),
-    pipeline=test_pipeline,
-    test_mode=True)
+    _base_.hic_format, data_root=hic_root, pipeline=_base_.test_pipeline)
 ih26m_test = dict(
-    type='InterHand26MDataset',
+    _base_.ih26m_format_test,
     data_root=ih26m_root,
-    ann_file='annotations/test/InterHand2.6M_test_data.json',
-    camera_file='annotations/test/InterHand2.6M_test_camera.json',
-    joint_file='annotations/test/InterHand2.6M_test_joint_3d.json',
-    mano_file='annotations/test/InterHand2.6M_test_MANO_NeuralAnnot.json',
     annot_subset_file='aid_human_annot_test.txt',
-    data_prefix=dict(img='images/test/'),
-    pipeline=test_pipeline,
-    test_mode=True)
+    pipeline=_base_.test_pipeline)
 
 val_dataloader = dict(
-    batch_size=val_batch_size,
-    num_workers=num_workers,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=hic_test)
+    batch_size=val_batch_size, num_workers=num_workers, dataset=hic_test)
 test_dataloader = val_dataloader
 # InterHand2.6M evaluation: test_dataloader = dict(..., dataset=ih26m_test)

@@ -29,6 +29,14 @@ trans_hm_shape = (64, 64, 64)  # (D, H, W) TransNet Gaussian volume
 _masked_l1 = dict(type='L1Loss', use_target_weight=True)
 
 resnet_norm_cfg = dict(type='BN', requires_grad=True)
+# the body and hand backbones: ResNet-50 with ImageNet (V2) weights
+resnet50_imagenet = dict(
+    type='ResNet',
+    depth=50,
+    out_indices=(3, ),
+    norm_cfg=resnet_norm_cfg,
+    init_cfg=dict(
+        type='Pretrained', checkpoint='torchvision://resnet50.imagenet1k_v2'))
 
 model = dict(
     type='InterWild',
@@ -39,14 +47,7 @@ model = dict(
         type='InterWildDataPreprocessor', bgr_to_rgb=False),
     detect_net=dict(
         type='DetectNet',
-        backbone=dict(
-            type='ResNet',
-            depth=50,
-            out_indices=(3, ),
-            norm_cfg=resnet_norm_cfg,
-            init_cfg=dict(
-                type='Pretrained',
-                checkpoint='torchvision://resnet50.imagenet1k_v2')),
+        backbone=resnet50_imagenet,
         head=dict(
             type='DetectNetHead',
             in_channels=2048,
@@ -57,14 +58,7 @@ model = dict(
         type='HandRoI',
         aspect_ratio=1.0,
         extension=2.0,
-        backbone=dict(
-            type='ResNet',
-            depth=50,
-            out_indices=(3, ),
-            norm_cfg=resnet_norm_cfg,
-            init_cfg=dict(
-                type='Pretrained',
-                checkpoint='torchvision://resnet50.imagenet1k_v2'))),
+        backbone=resnet50_imagenet),
     shnet=dict(
         type='SHNetHead',
         in_channels=2048,
@@ -86,11 +80,10 @@ model = dict(
         joint_box_extension=1.2,
         first_conv_impl='dense',
         loss_rel_trans=_masked_l1,
+        # ResNet-18 with ImageNet (V1) weights
         backbone=dict(
-            type='ResNet',
+            resnet50_imagenet,
             depth=18,
-            out_indices=(3, ),
-            norm_cfg=resnet_norm_cfg,
             init_cfg=dict(
                 type='Pretrained', checkpoint='torchvision://resnet18'))),
     # MANO_RIGHT.pkl / MANO_LEFT.pkl folder; None -> $INTERWILD_MANO_DIR,

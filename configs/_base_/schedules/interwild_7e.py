@@ -1,4 +1,5 @@
-# The paper's schedule (spec section 0): Adam, lr 1e-4, x0.1 from epoch 4,
+# The paper's schedule (docs/official_conventions.md §0):
+# Adam, lr 1e-4, x0.1 from epoch 4,
 # 7 epochs (0..6).  The official code trains 128 images per GPU on 4 GPUs,
 # i.e. a total batch of 512; `auto_scale_lr` rescales the lr linearly when
 # `--auto-scale-lr` is given and the actual total batch differs.

@@ -9,7 +9,7 @@ right hand first; all numpy float32 unless said otherwise):
 * ``img_path`` (str), ``img_id`` (int), ``id`` (int, annotation id),
   ``ann_img_shape`` (tuple ``(H, W)`` from the annotation),
 * ``body_bbox`` (4,): processed body box, xywh original pixels (aspect
-  384/512 and extension already applied, spec 3.1),
+  384/512 and extension already applied, docs/official_conventions.md §3.1),
 * ``joint_img`` (42, 2): 2D joints, original pixels,
 * ``joint_cam`` (42, 3): 3D joints, metres, camera frame (zeros if 2D only
   and where neither flag set marks the joint valid),
@@ -143,7 +143,9 @@ def world_joints_to_camera(
 def hand_boxes_from_joints(joint_img: np.ndarray, joint_valid: np.ndarray,
                            img_w: int, img_h: int,
                            extension: float = 1.2) -> tuple:
-    """Per-hand boxes from the valid 2D joints (spec 3.1 ``get_bbox``).
+    """Per-hand boxes from the valid 2D joints (``get_bbox``).
+
+    See docs/official_conventions.md §3.1.
 
     Args:
         joint_img (np.ndarray): (42, 2) pixels, th order.

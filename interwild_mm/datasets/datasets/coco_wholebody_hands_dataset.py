@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""COCO-WholeBody two-hand samples (+ NeuralAnnot MANO fits), spec 3.3."""
+"""COCO-WholeBody two-hand samples (+ NeuralAnnot MANO fits).
+
+See docs/official_conventions.md §3.3.
+"""
 from typing import Optional
 
 import numpy as np

@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""HIC (Tzionas et al., IJCV 2016) test set for InterWild, spec 3.4."""
+"""HIC (Tzionas et al., IJCV 2016) test set for InterWild.
+
+See docs/official_conventions.md §3.4.
+"""
 import os.path as osp
 from typing import List, Optional
 
@@ -14,7 +17,7 @@ from interwild_mm.mano.constants import NUM_VERTS
 from .base import (HAND_SIDES, InterWildDatasetMixin, empty_raw_sample,
                    load_annotation_file)
 
-#: Fixed HIC intrinsics (spec 3.4).
+#: Fixed HIC intrinsics (docs/official_conventions.md §3.4).
 HIC_FOCAL = (525.0, 525.0)
 HIC_PRINCPT = (319.5, 239.5)
 

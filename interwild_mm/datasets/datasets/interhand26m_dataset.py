@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""InterHand2.6M (5 fps, H+M annotations) for InterWild (spec 3.2)."""
+"""InterHand2.6M (5 fps, H+M annotations) for InterWild.
+
+See docs/official_conventions.md §3.2.
+"""
 import logging
 import os.path as osp
 from typing import List, Optional
@@ -54,11 +57,11 @@ class InterHand26MDataset(InterWildDatasetMixin, BaseDataset):
     every joint valid in joint_3d; a joint valid in data.json but not in
     joint_3d sits at the official placeholder ``(1, 1, 1)`` mm (its
     projection enters the hand box and the official evaluation scores it;
-    ``InterWildMetric(strict_validity=True)`` leaves it out). The body box is the whole
-    image (extension 1.0), hand boxes come from the projections of the
-    data.json-valid joints (×1.2, sanitised); a hand without a box gets both
-    flag sets zeroed and no MANO fit, and samples without any hand box are
-    dropped. Samples with non-finite valid joints are skipped (logged).
+    ``InterWildMetric(strict_validity=True)`` leaves it out). The body box
+    is the whole image (extension 1.0), hand boxes come from the projections
+    of the data.json-valid joints (×1.2, sanitised); a hand without a box
+    gets both flag sets zeroed and no MANO fit, and samples without any hand
+    box are dropped. Samples with non-finite valid joints are skipped (logged).
 
     Args:
         ann_file (str): the ``data`` json.

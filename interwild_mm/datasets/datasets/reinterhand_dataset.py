@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""ReInterHand (Mugsy cameras, 5 fps env-map renders), spec 3.5."""
+"""ReInterHand (Mugsy cameras, 5 fps env-map renders).
+
+See docs/official_conventions.md §3.5.
+"""
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -17,7 +20,8 @@ from .base import (HAND_SIDES, InterWildDatasetMixin, empty_raw_sample,
                    load_annotation_file, parse_mano_param,
                    world_joints_to_camera)
 
-#: Test captures of the paper (spec 3.5); every other capture is train.
+#: Test captures of the paper (docs/official_conventions.md §3.5); every other
+#: capture is train.
 REINTERHAND_TEST_CAPTURES = (
     'm--20221215--0949--RNS217--pilot--ProjectGoliathScript--Hands--two-hands',
     'm--20221216--0953--NKC880--pilot--ProjectGoliathScript--Hands--two-hands',

@@ -13,6 +13,16 @@ hand has no left/right partner joints: every ``swap`` is empty (horizontal
 flipping keeps each joint's index). The skeleton is
 ``SH_SKELETON``.
 """
+# Built with comprehensions (mmengine config files may hold plain Python
+# but no imports): names per finger from base to tip, one colour per finger.
+_fingers = ('Thumb', 'Index', 'Middle', 'Ring', 'Pinky')
+_finger_colors = ([255, 128, 0], [255, 153, 255], [102, 178, 255],
+                  [255, 51, 51], [0, 255, 0])
+_names = ['Wrist'] + [f'{f}_{k}' for f in _fingers for k in range(1, 5)]
+_colors = [[255, 255, 255]] + [c for c in _finger_colors for _ in range(4)]
+_links = [(f'{f}_{k - 1}' if k > 1 else 'Wrist', f'{f}_{k}')
+          for f in _fingers for k in range(1, 5)]
+
 dataset_info = dict(
     dataset_name='interwild_hand',
     paper_info=dict(
@@ -24,91 +34,13 @@ dataset_info = dict(
         homepage='https://github.com/facebookresearch/InterWild',
     ),
     keypoint_info={
-        0:
-        dict(name='Wrist', id=0, color=[255, 255, 255], type='', swap=''),
-        1:
-        dict(name='Thumb_1', id=1, color=[255, 128, 0], type='', swap=''),
-        2:
-        dict(name='Thumb_2', id=2, color=[255, 128, 0], type='', swap=''),
-        3:
-        dict(name='Thumb_3', id=3, color=[255, 128, 0], type='', swap=''),
-        4:
-        dict(name='Thumb_4', id=4, color=[255, 128, 0], type='', swap=''),
-        5:
-        dict(name='Index_1', id=5, color=[255, 153, 255], type='', swap=''),
-        6:
-        dict(name='Index_2', id=6, color=[255, 153, 255], type='', swap=''),
-        7:
-        dict(name='Index_3', id=7, color=[255, 153, 255], type='', swap=''),
-        8:
-        dict(name='Index_4', id=8, color=[255, 153, 255], type='', swap=''),
-        9:
-        dict(name='Middle_1', id=9, color=[102, 178, 255], type='', swap=''),
-        10:
-        dict(name='Middle_2', id=10, color=[102, 178, 255], type='', swap=''),
-        11:
-        dict(name='Middle_3', id=11, color=[102, 178, 255], type='', swap=''),
-        12:
-        dict(name='Middle_4', id=12, color=[102, 178, 255], type='', swap=''),
-        13:
-        dict(name='Ring_1', id=13, color=[255, 51, 51], type='', swap=''),
-        14:
-        dict(name='Ring_2', id=14, color=[255, 51, 51], type='', swap=''),
-        15:
-        dict(name='Ring_3', id=15, color=[255, 51, 51], type='', swap=''),
-        16:
-        dict(name='Ring_4', id=16, color=[255, 51, 51], type='', swap=''),
-        17:
-        dict(name='Pinky_1', id=17, color=[0, 255, 0], type='', swap=''),
-        18:
-        dict(name='Pinky_2', id=18, color=[0, 255, 0], type='', swap=''),
-        19:
-        dict(name='Pinky_3', id=19, color=[0, 255, 0], type='', swap=''),
-        20:
-        dict(name='Pinky_4', id=20, color=[0, 255, 0], type='', swap=''),
+        i: dict(name=n, id=i, color=_colors[i], type='', swap='')
+        for i, n in enumerate(_names)
     },
     skeleton_info={
-        0:
-        dict(link=('Wrist', 'Thumb_1'), id=0, color=[255, 128, 0]),
-        1:
-        dict(link=('Thumb_1', 'Thumb_2'), id=1, color=[255, 128, 0]),
-        2:
-        dict(link=('Thumb_2', 'Thumb_3'), id=2, color=[255, 128, 0]),
-        3:
-        dict(link=('Thumb_3', 'Thumb_4'), id=3, color=[255, 128, 0]),
-        4:
-        dict(link=('Wrist', 'Index_1'), id=4, color=[255, 153, 255]),
-        5:
-        dict(link=('Index_1', 'Index_2'), id=5, color=[255, 153, 255]),
-        6:
-        dict(link=('Index_2', 'Index_3'), id=6, color=[255, 153, 255]),
-        7:
-        dict(link=('Index_3', 'Index_4'), id=7, color=[255, 153, 255]),
-        8:
-        dict(link=('Wrist', 'Middle_1'), id=8, color=[102, 178, 255]),
-        9:
-        dict(link=('Middle_1', 'Middle_2'), id=9, color=[102, 178, 255]),
-        10:
-        dict(link=('Middle_2', 'Middle_3'), id=10, color=[102, 178, 255]),
-        11:
-        dict(link=('Middle_3', 'Middle_4'), id=11, color=[102, 178, 255]),
-        12:
-        dict(link=('Wrist', 'Ring_1'), id=12, color=[255, 51, 51]),
-        13:
-        dict(link=('Ring_1', 'Ring_2'), id=13, color=[255, 51, 51]),
-        14:
-        dict(link=('Ring_2', 'Ring_3'), id=14, color=[255, 51, 51]),
-        15:
-        dict(link=('Ring_3', 'Ring_4'), id=15, color=[255, 51, 51]),
-        16:
-        dict(link=('Wrist', 'Pinky_1'), id=16, color=[0, 255, 0]),
-        17:
-        dict(link=('Pinky_1', 'Pinky_2'), id=17, color=[0, 255, 0]),
-        18:
-        dict(link=('Pinky_2', 'Pinky_3'), id=18, color=[0, 255, 0]),
-        19:
-        dict(link=('Pinky_3', 'Pinky_4'), id=19, color=[0, 255, 0]),
+        i: dict(link=link, id=i, color=_finger_colors[i // 4])
+        for i, link in enumerate(_links)
     },
-    joint_weights=[1.0] * 21,
-    sigmas=[0.025] * 21,
+    joint_weights=[1.0] * len(_names),
+    sigmas=[0.025] * len(_names),
 )

@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""Body-patch warp with 2D/3D augmentation (spec 3.1)."""
+"""Body-patch warp with 2D/3D augmentation.
+
+See docs/official_conventions.md §3.1.
+"""
 from typing import Dict, Optional, Sequence
 
 import numpy as np

@@ -1,5 +1,8 @@
 # Copyright (c) interwild_mm contributors.
-"""Sampling of InterWild's training augmentation (spec 3.1)."""
+"""Sampling of InterWild's training augmentation.
+
+See docs/official_conventions.md §3.1.
+"""
 from typing import Dict, Optional
 
 import numpy as np

@@ -121,9 +121,6 @@ class RotationNet(nn.Module):
         hand_pose = matrix_to_axis_angle(
             hand_rotmat, legacy=self.legacy_axis_angle).reshape(m, -1)
         return dict(
-            mano_root_pose=root_pose,
-            mano_hand_pose=hand_pose,
-            mano_shape=shape,
-            root_cam=root_cam,
-            mano_root_rotmat=root_rotmat,
-            mano_hand_rotmat=hand_rotmat)
+            mano_root_pose=root_pose, mano_hand_pose=hand_pose,
+            mano_shape=shape, root_cam=root_cam,
+            mano_root_rotmat=root_rotmat, mano_hand_rotmat=hand_rotmat)

@@ -5,10 +5,10 @@
 _base_ = ['./tiny_interwild.py']
 
 max_epochs = 4
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs,
-         milestones=[max_epochs - 1], gamma=0.1),
+    dict(_base_.param_scheduler[0], end=max_epochs,
+         milestones=[max_epochs - 1]),
 ]
 test_dataloader = {{_base_.val_dataloader}}
 test_evaluator = {{_base_.val_evaluator}}

@@ -7,10 +7,9 @@ _base_ = ['./tiny_interwild.py']
 train_dataloader = dict(
     dataset=dict(indices=8, pipeline={{_base_.test_pipeline}}))
 max_epochs = 3
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs,
-         milestones=[2], gamma=0.1),
+    dict(_base_.param_scheduler[0], end=max_epochs, milestones=[2]),
 ]
 default_hooks = dict(
     checkpoint=dict(
