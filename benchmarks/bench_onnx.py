@@ -205,12 +205,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument('--onnx-dir', default=None,
                    help='where to write the exported files (default: a '
                    'temporary folder, removed afterwards)')
-    p.add_argument('--config', default=common.MAIN_CONFIG,
-                   help='model config of --checkpoint')
-    p.add_argument('--checkpoint', default=None,
-                   help='trained weights (default: seeded random weights)')
-    p.add_argument('--mano-dir', default=None,
-                   help='MANO folder (default: a synthetic MANO)')
+    common.add_model_args(p)
     p.add_argument('--out', default=None, help='JSON output')
     p.add_argument('--table', default=None, help='markdown output')
     args = p.parse_args(argv)
