@@ -279,12 +279,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument('--no-memory', action='store_true')
     p.add_argument('--quick', action='store_true',
                    help='3 rounds, 1 warm-up (smoke run; numbers unusable)')
-    p.add_argument('--config', default=common.MAIN_CONFIG,
-                   help='model config of --checkpoint')
-    p.add_argument('--checkpoint', default=None,
-                   help='trained weights (default: seeded random weights)')
-    p.add_argument('--mano-dir', default=None,
-                   help='MANO folder (default: a synthetic MANO)')
+    common.add_model_args(p)
     p.add_argument('--deviation-only', action='store_true',
                    help='only the deviation table (no timing, no memory)')
     p.add_argument('--deviation-batch', type=int, default=8)

@@ -33,6 +33,17 @@ INPUT_HW = (512, 384)
 
 # ----------------------------------------------------------------------
 # machine / versions
+def add_model_args(parser) -> None:
+    """``--config``, ``--checkpoint`` and ``--mano-dir`` of every benchmark."""
+    parser.add_argument('--config', default=MAIN_CONFIG,
+                        help='model config of --checkpoint')
+    parser.add_argument('--checkpoint', default=None,
+                        help='trained weights (default: seeded random '
+                        'weights)')
+    parser.add_argument('--mano-dir', default=None,
+                        help='MANO folder (default: a synthetic MANO)')
+
+
 def machine_info() -> Dict:
     """CPU model, core count, memory, library versions, date, load."""
     info: Dict = dict(

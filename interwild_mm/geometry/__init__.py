@@ -12,7 +12,8 @@ from .bbox import (bbox_from_points, box_iou, process_bbox, restore_bbox,
                    sanitize_bbox, set_aspect_ratio, xywh_to_xyxy,
                    xyxy_to_xywh)
 from .camera import fit_ortho_camera, project_points
-from .crop import (compose_affine2d, crop_affine_composed, invert_affine,
+from .crop import (AFFINE_INVERSES, compose_affine2d, crop_affine_composed,
+                   invert_affine, invert_affine_closed_form,
                    to_homogeneous_matrix, transform_points, warp_affine)
 from .heatmap import sample_features, soft_argmax_2d, soft_argmax_3d
 from .rotation import (axis_angle_to_matrix, matrix_to_axis_angle,
@@ -28,5 +29,5 @@ __all__ = [
     'box_iou', 'xywh_to_xyxy', 'xyxy_to_xywh', 'project_points',
     'fit_ortho_camera', 'crop_affine_composed', 'compose_affine2d',
     'warp_affine', 'transform_points', 'invert_affine',
-    'to_homogeneous_matrix', 'InterWildSizes', 'SizesLike', 'mirror_grid_x'
+    'invert_affine_closed_form', 'AFFINE_INVERSES', 'to_homogeneous_matrix', 'InterWildSizes', 'SizesLike', 'mirror_grid_x'
 ]

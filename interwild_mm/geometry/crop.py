@@ -17,6 +17,14 @@ The kornia-0.6 operation orders are written out here instead of importing
 kornia: kornia 0.6 is an old release that the run-time code would otherwise
 pin for three small functions, and nothing else of it is needed at run time
 (the tests compare against kornia 0.6.12 when it is installed).
+
+Affine inverses: by default (``inverse='official'``) every inverse is
+``torch.linalg.inv`` of the 3x3 form, as the official code computes them
+(§1.5). ``inverse='closed_form'`` uses :func:`invert_affine_closed_form`
+instead (the 2x2 inverse written out): the same matrices up to float32
+rounding, and only elementwise operations, which ONNX exports
+(``linalg_inv`` has no ONNX operator). The ONNX export switches it on
+(``interwild_mm/apis/export.py``); it is off by default.
 """
 import math
 from typing import Sequence
@@ -27,8 +35,14 @@ from torch import Tensor
 
 __all__ = [
     'crop_affine_composed', 'compose_affine2d', 'warp_affine',
-    'transform_points', 'invert_affine', 'to_homogeneous_matrix'
+    'transform_points', 'invert_affine', 'invert_affine_closed_form',
+    'check_affine_inverse', 'to_homogeneous_matrix', 'AFFINE_INVERSES'
 ]
+
+#: ways to invert an affine: ``'official'`` (``torch.linalg.inv`` of the
+#: 3x3 form, the official code's) and ``'closed_form'``
+#: (:func:`invert_affine_closed_form`, exportable to ONNX)
+AFFINE_INVERSES = ('official', 'closed_form')
 
 
 def to_homogeneous_matrix(mat: Tensor) -> Tensor:
@@ -50,7 +64,48 @@ def to_homogeneous_matrix(mat: Tensor) -> Tensor:
     return torch.cat([mat, last], dim=-2)
 
 
-def invert_affine(mat: Tensor) -> Tensor:
+def check_affine_inverse(inverse: str) -> str:
+    """Return ``inverse`` if it names one of :data:`AFFINE_INVERSES`.
+
+    Raises:
+        ValueError: any other value (the message lists the choices).
+    """
+    if inverse not in AFFINE_INVERSES:
+        raise ValueError(f'inverse must be one of {AFFINE_INVERSES}, got '
+                         f'{inverse!r}.')
+    return inverse
+
+
+def invert_affine_closed_form(mat: Tensor) -> Tensor:
+    """Invert affines ``[A | b]`` in closed form: ``[A^-1 | -A^-1 b]``.
+
+    With ``A = [[a, b], [c, d]]`` and ``det = a·d - b·c``,
+    ``A^-1 = [[d, -b], [-c, a]] / det``. Elementwise operations only (no
+    ``linalg_inv``), so it exports to ONNX; equal to :func:`invert_affine`
+    up to float rounding. A singular ``A`` gives non-finite entries, as
+    the 3x3 inverse does.
+
+    Args:
+        mat (Tensor): ``(..., 2, 3)`` or ``(..., 3, 3)`` affines (the last
+            row of a 3x3 one is assumed to be ``[0, 0, 1]``).
+
+    Returns:
+        Tensor: ``(..., 2, 3)`` inverse affines.
+    """
+    if mat.shape[-2:] not in ((2, 3), (3, 3)):
+        raise ValueError(f'affine matrices must be (..., 2, 3) or '
+                         f'(..., 3, 3), got {tuple(mat.shape)}.')
+    a, b, tx = mat[..., 0, 0], mat[..., 0, 1], mat[..., 0, 2]
+    c, d, ty = mat[..., 1, 0], mat[..., 1, 1], mat[..., 1, 2]
+    det = a * d - b * c
+    ia, ib = d / det, -b / det
+    ic, id_ = -c / det, a / det
+    rows = (torch.stack([ia, ib, -(ia * tx + ib * ty)], dim=-1),
+            torch.stack([ic, id_, -(ic * tx + id_ * ty)], dim=-1))
+    return torch.stack(rows, dim=-2)
+
+
+def invert_affine(mat: Tensor, inverse: str = 'official') -> Tensor:
     """Invert affines: top 2x3 of ``torch.linalg.inv`` of the 3x3 form.
 
     This is how the official code gets ``hand2orig`` from the 3x3 crop
@@ -58,10 +113,15 @@ def invert_affine(mat: Tensor) -> Tensor:
 
     Args:
         mat (Tensor): ``(..., 2, 3)`` or ``(..., 3, 3)`` affines.
+        inverse (str): ``'official'`` (the 3x3 ``torch.linalg.inv``) or
+            ``'closed_form'`` (:func:`invert_affine_closed_form`, for ONNX
+            export). Defaults to ``'official'``.
 
     Returns:
         Tensor: ``(..., 2, 3)`` inverse affines.
     """
+    if check_affine_inverse(inverse) == 'closed_form':
+        return invert_affine_closed_form(mat)
     return torch.linalg.inv(to_homogeneous_matrix(mat))[..., :2, :]
 
 
@@ -162,19 +222,25 @@ def _pixel_to_unit(h: int, w: int, ref: Tensor) -> Tensor:
     rounded quotients on every device. (kornia builds them in the default
     dtype, float32, even for float64 inputs; here float64 inputs get float64
     entries.)
+
+    The matrix is stacked from 0-dim tensors, not written in place into a
+    ``torch.tensor`` literal: ``torch.jit.trace`` records such a literal as
+    a constant of the trace, and an in-place update of it would then be
+    applied again at every call of the traced module.
     """
     if h < 2 or w < 2:
         raise ValueError(f'align_corners=True warping needs images of at '
                          f'least 2x2 pixels, got H={h}, W={w}.')
-    m = torch.tensor([[1.0, 0.0, -1.0], [0.0, 1.0, -1.0], [0.0, 0.0, 1.0]],
-                     dtype=ref.dtype)
-    m[0, 0] = m[0, 0] * 2.0 / (w - 1.0)
-    m[1, 1] = m[1, 1] * 2.0 / (h - 1.0)
-    return m[None].to(ref.device)
+    one = torch.ones((), dtype=ref.dtype)
+    zero = torch.zeros((), dtype=ref.dtype)
+    sx = one * 2.0 / (w - 1.0)
+    sy = one * 2.0 / (h - 1.0)
+    m = torch.stack([sx, zero, -one, zero, sy, -one, zero, zero, one])
+    return m.reshape(1, 3, 3).to(ref.device)
 
 
-def warp_affine(img: Tensor, mat: Tensor,
-                out_size: Sequence[int]) -> Tensor:
+def warp_affine(img: Tensor, mat: Tensor, out_size: Sequence[int],
+                inverse: str = 'official') -> Tensor:
     """Warp images with source->destination pixel affines (kornia 0.6 order).
 
     Bilinear, zero padding, ``align_corners=True`` (pixel-centre convention):
@@ -188,6 +254,10 @@ def warp_affine(img: Tensor, mat: Tensor,
         mat (Tensor): ``(N, 2, 3)`` or ``(N, 3, 3)`` source->destination pixel
             affines.
         out_size (Sequence[int]): output ``(H, W)``.
+        inverse (str): how the two inverses are computed: ``'official'``
+            (``torch.linalg.inv``, kornia's) or ``'closed_form'``
+            (:func:`invert_affine_closed_form`, for ONNX export; same
+            composition order). Defaults to ``'official'``.
 
     Returns:
         Tensor: ``(N, C, out_H, out_W)`` warped images.
@@ -201,8 +271,13 @@ def warp_affine(img: Tensor, mat: Tensor,
     out_h, out_w = int(out_size[0]), int(out_size[1])
     src_norm = _pixel_to_unit(img.shape[2], img.shape[3], m)
     dst_norm = _pixel_to_unit(out_h, out_w, m)
-    dst_norm_from_src_norm = dst_norm @ (m @ torch.linalg.inv(src_norm))
-    theta = torch.linalg.inv(dst_norm_from_src_norm)[:, :2, :]
+    if check_affine_inverse(inverse) == 'closed_form':
+        src_unit_to_pixel = to_homogeneous_matrix(
+            invert_affine_closed_form(src_norm))
+        theta = invert_affine_closed_form(dst_norm @ (m @ src_unit_to_pixel))
+    else:
+        dst_norm_from_src_norm = dst_norm @ (m @ torch.linalg.inv(src_norm))
+        theta = torch.linalg.inv(dst_norm_from_src_norm)[:, :2, :]
     grid = F.affine_grid(
         theta, [img.shape[0], img.shape[1], out_h, out_w], align_corners=True)
     return F.grid_sample(

@@ -50,6 +50,24 @@ def fix_left_shapedirs(left: Dict[str, Any],
     return out, fixed
 
 
+class KinematicTree(tuple):
+    """MANO's parent indices as Python ints, for ``smplx.lbs.lbs``.
+
+    ``lbs`` walks the kinematic chain with ``chain[parents[i]]``; with the
+    ``parents`` buffer (a tensor) every step converts a tensor element to a
+    Python int, a data-dependent ``.item()`` that ``torch.export`` (the
+    dynamo ONNX exporter) cannot trace. This tuple gives the same indices as
+    ints: ``parents[1:]`` (a tuple) indexes the joints exactly like the
+    tensor, and ``shape`` is the one tensor attribute ``lbs`` reads, so the
+    skinning is the same computation, value for value.
+    """
+
+    @property
+    def shape(self) -> Tuple[int]:
+        """``(J,)``, like the ``parents`` tensor."""
+        return (len(self), )
+
+
 def build_sh_joint_regressor(j_regressor: Any) -> np.ndarray:
     """The (21, 778) regressor of the single-hand joint set.
 
@@ -153,6 +171,8 @@ class ManoLayer(nn.Module):
             torch.from_numpy(np.asarray(data['hands_mean'],
                                         dtype=np.float64)).float(),
             persistent=False)
+        self.kinematic_tree = KinematicTree(
+            int(p) for p in self.mano.parents.tolist())
         # Keep licensed MANO data out of every state_dict / checkpoint.
         for module in self.mano.modules():
             for name, buf in list(module.named_buffers(recurse=False)):
@@ -226,7 +246,7 @@ class ManoLayer(nn.Module):
         vertices, _ = lbs(
             betas.to(dtype), full_pose, mano.v_template.to(device, dtype),
             mano.shapedirs.to(device, dtype), mano.posedirs.to(device, dtype),
-            mano.J_regressor.to(device, dtype), mano.parents.to(device),
+            mano.J_regressor.to(device, dtype), self.kinematic_tree,
             mano.lbs_weights.to(device, dtype), pose2rot=True)
         if transl is not None:
             vertices = vertices + transl.to(dtype).unsqueeze(1)

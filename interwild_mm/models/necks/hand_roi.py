@@ -9,7 +9,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptMultiConfig
 from torch import Tensor
 
-from interwild_mm.geometry.crop import (crop_affine_composed, invert_affine,
+from interwild_mm.geometry.crop import (check_affine_inverse,
+                                        crop_affine_composed, invert_affine,
                                         warp_affine)
 from interwild_mm.geometry.sizes import InterWildSizes, SizesLike
 
@@ -33,6 +34,13 @@ class HandRoI(BaseModule):
             grid, body input, input, crop). Defaults to the official sizes.
         aspect_ratio (float): crop box ``w/h``. Default 1.0.
         extension (float): crop box enlargement. Default 2.0.
+        inverse (str): how the affine inverses (``hand2orig`` and the
+            warp's sampling matrix) are computed: ``'official'``
+            (``torch.linalg.inv`` of the 3x3 matrices, bit for bit the
+            official crops, §1.5) or ``'closed_form'``
+            (:func:`~interwild_mm.geometry.crop.invert_affine_closed_form`:
+            the same matrices up to float32 rounding, exportable to ONNX;
+            the ONNX exporter switches it on). Default ``'official'``.
         crop_size, body_hm_size, body_input_size, input_size
             (Sequence[int], optional): ``(H, W)`` sizes of a HandRoI built
             on its own (crop, body grid, body input, input); each must agree
@@ -49,8 +57,10 @@ class HandRoI(BaseModule):
                  body_hm_size: Optional[Sequence[int]] = None,
                  body_input_size: Optional[Sequence[int]] = None,
                  input_size: Optional[Sequence[int]] = None,
+                 inverse: str = 'official',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.inverse = check_affine_inverse(inverse)
         for name, value in (('crop_size', crop_size),
                             ('body_hm_size', body_hm_size),
                             ('body_input_size', body_input_size),
@@ -92,14 +102,16 @@ class HandRoI(BaseModule):
         Returns:
             tuple: crops ``(N, C, h, w)``, ``orig2hand`` ``(N, 2, 3)`` and
             ``hand2orig`` ``(N, 2, 3)`` (top 2x3 of the inverse of the 3x3
-            crop affine, as the official code computes it).
+            crop affine, as the official code computes it; in closed form
+            with ``inverse='closed_form'``).
         """
         with torch.no_grad():
             mat = crop_affine_composed(
                 boxes.detach().to(img.dtype), self.sizes.crop_hw)
             orig2hand = mat[:, :2]
-            crops = warp_affine(img, orig2hand, self.sizes.crop_hw)
-            return crops, orig2hand, invert_affine(mat)
+            crops = warp_affine(img, orig2hand, self.sizes.crop_hw,
+                                self.inverse)
+            return crops, orig2hand, invert_affine(mat, self.inverse)
 
     def forward(self, img: Tensor, rhand_center: Tensor, rhand_size: Tensor,
                 lhand_center: Tensor,
