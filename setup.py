@@ -25,12 +25,15 @@ def get_version() -> str:
 
 
 def parse_requirements(fname: str) -> list:
-    """Requirement lines of a requirements/*.txt file (no comments/options)."""
+    """Requirement lines of a requirements/*.txt file (``-r`` files included;
+    no comments or other options)."""
     reqs = []
     with open(osp.join(HERE, 'requirements', fname)) as f:
         for line in f:
             line = line.split('#', 1)[0].strip()
-            if line and not line.startswith('-'):
+            if line.startswith('-r '):  # an included requirements file
+                reqs += parse_requirements(line[3:].strip())
+            elif line and not line.startswith('-'):
                 reqs.append(line)
     return reqs
 
@@ -58,7 +61,8 @@ setup(
                                    '**/*.txt']},
     include_package_data=True,
     install_requires=parse_requirements('runtime.txt'),
-    extras_require={'tests': parse_requirements('tests.txt')},
+    extras_require={'tests': parse_requirements('tests.txt'),
+                    'export': parse_requirements('export.txt')},
     zip_safe=False,
     classifiers=[
         'Programming Language :: Python :: 3.11',
