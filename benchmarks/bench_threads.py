@@ -9,7 +9,7 @@ once, when torch is loaded), alternated over ``--rounds`` rounds:
   thread per core, spinning idle threads), ``OMP_NUM_THREADS`` unset;
 * ``new``: tools/train.py now: ``OMP_WAIT_POLICY=PASSIVE`` set before torch
   is imported, then ``interwild_mm.engine.configure_threads`` (main process
-  ``max(1, cores // ranks - num_workers)`` threads unless
+  ``max(1, cores // ranks - num_workers - 1)`` threads unless
   ``OMP_NUM_THREADS`` is set; one thread per data worker).
 
 Each process builds the Runner of ``configs/interwild_synthetic_quickstart.py``

@@ -54,8 +54,8 @@ _base_ = [
 # iteration-based run: tools/train.py CONFIG --max-iters N.
 train_batch_size = 4
 # 2-core machine: load in the main process. Threads: tools/train.py gives
-# the main process max(1, cores // ranks - num_workers) torch threads unless
-# OMP_NUM_THREADS is set, lets idle OpenMP threads sleep
+# the main process max(1, cores // ranks - num_workers - 1) torch threads
+# unless OMP_NUM_THREADS is set, lets idle OpenMP threads sleep
 # (OMP_WAIT_POLICY=PASSIVE) and limits each data worker to one thread
 # (interwild_mm/engine/threads.py); with the defaults, other jobs on the
 # same cores made training ~20x slower.

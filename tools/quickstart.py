@@ -24,7 +24,7 @@ Example::
 ``--cfg-options`` overrides the config for every step (training, the
 evaluations and tools/test.py), the same way as in tools/train.py.
 Threads follow ``interwild_mm/engine/threads.py`` (one line: unless
-``OMP_NUM_THREADS`` is set, ``max(1, cores - num_workers)`` torch threads
+``OMP_NUM_THREADS`` is set, ``max(1, cores - num_workers - 1)`` torch threads
 and sleeping idle OpenMP threads).
 """
 import argparse

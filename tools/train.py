@@ -20,7 +20,7 @@ run) or, for scheduler types without a known conversion, dropped; what was
 done is printed.
 
 Threads: unless ``OMP_NUM_THREADS`` is set, the main process uses
-``max(1, cores // ranks - num_workers)`` torch threads, idle OpenMP threads
+``max(1, cores // ranks - num_workers - 1)`` torch threads, idle OpenMP threads
 sleep and data workers use one thread each
 (``interwild_mm/engine/threads.py``).
 

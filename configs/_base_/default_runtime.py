@@ -32,7 +32,7 @@ default_hooks = dict(
 
 # CPU threads (interwild_mm/engine/threads.py, applied by tools/*.py):
 # unless OMP_NUM_THREADS is set, the main process uses
-# max(1, cores // ranks_on_this_machine - num_workers) torch threads, idle
+# max(1, cores // ranks_on_this_machine - num_workers - 1) torch threads, idle
 # OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE) and every data worker uses
 # one torch / OpenCV thread (worker_init_fn `interwild_worker_init_fn`, which
 # keeps mmengine's per-worker seeding).

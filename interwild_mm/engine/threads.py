@@ -7,16 +7,23 @@ the same cores (a shared machine, data workers, several ranks), the
 spinning threads steal the time the working thread needs, and one training
 iteration of the quickstart took 12.6 s instead of 0.59 s with
 ``OMP_NUM_THREADS=1`` on a busy 2-core machine (identical losses).
+Measured by ``benchmarks/bench_threads.py`` (2 cores, quickstart config,
+no workers; s/iter, idle / one busy process): 2 spinning threads (PyTorch's
+default) 0.39 / 1.17, 2 sleeping threads (``OMP_WAIT_POLICY=PASSIVE``)
+0.69 / 0.66, 1 thread 0.47 / 0.52. Leaving one core to the rest of the
+machine is the only setting that is never far from the best.
 
 The rule (applied by ``tools/train.py``, ``tools/test.py`` and
 ``tools/quickstart.py`` through :func:`configure_threads`):
 
 * **User first.** If ``OMP_NUM_THREADS`` is set, nothing is changed.
 * **Main process:** ``torch.set_num_threads(n)`` with
-  ``n = max(1, cores // ranks_on_this_machine - num_workers)``: the cores
-  this process may use (CPU affinity and the cgroup CPU quota) shared
+  ``n = max(1, cores // ranks_on_this_machine - num_workers - 1)``: the
+  cores this process may use (CPU affinity and the cgroup CPU quota) shared
   between the ranks of this machine and the data workers of the training
-  (or test) loader, which each keep one core busy.
+  (or test) loader, which each keep one core busy, less one core left to
+  the rest of the machine (the OS, other jobs), so that a competing process
+  does not deschedule an OpenMP thread that the others wait for.
 * **Idle OpenMP threads sleep** (``OMP_WAIT_POLICY=PASSIVE``) instead of
   spinning. This only takes effect when set before torch is imported, so the
   tools set it (unless the user did) as their first statement; see
@@ -94,10 +101,11 @@ def main_process_threads(num_workers: int = 0,
             :func:`available_cpus`.
 
     Returns:
-        int: ``max(1, cpus // local_world_size - num_workers)``.
+        int: ``max(1, cpus // local_world_size - num_workers - 1)``.
     """
     cpus = available_cpus() if cpus is None else int(cpus)
-    return max(1, cpus // max(1, int(local_world_size)) - int(num_workers))
+    return max(1, cpus // max(1, int(local_world_size)) - int(num_workers) -
+               1)
 
 
 @FUNCTIONS.register_module(name=WORKER_INIT_FN)

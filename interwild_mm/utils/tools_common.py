@@ -134,7 +134,7 @@ def thread_note(info: dict) -> str:
         str: The line.
     """
     why = ('from OMP_NUM_THREADS' if info['source'] == 'OMP_NUM_THREADS'
-           else 'max(1, cores // ranks - num_workers)')
+           else 'max(1, cores // ranks - num_workers - 1)')
     return (f"CPU threads: {info['threads']} in the main process ({why}; "
             f"{info['cpus']} cores, {info['local_world_size']} rank(s) "
             f"here, {info['num_workers']} data workers per rank)")

@@ -21,10 +21,12 @@ def keep_threads():
 
 
 def test_main_process_rule():
-    assert threads.main_process_threads(0, 1, cpus=2) == 2
-    assert threads.main_process_threads(1, 1, cpus=2) == 1
-    assert threads.main_process_threads(0, 2, cpus=2) == 1
-    assert threads.main_process_threads(8, 4, cpus=64) == 8
+    # cores // ranks - workers - one core left to the rest of the machine
+    assert threads.main_process_threads(0, 1, cpus=2) == 1
+    assert threads.main_process_threads(0, 1, cpus=8) == 7
+    assert threads.main_process_threads(1, 1, cpus=8) == 6
+    assert threads.main_process_threads(0, 2, cpus=8) == 3
+    assert threads.main_process_threads(8, 4, cpus=64) == 7
     assert threads.main_process_threads(8, 1, cpus=4) == 1  # at least one
     assert threads.available_cpus() >= 1
 
@@ -60,9 +62,9 @@ def test_configure_threads(monkeypatch, keep_threads):
     monkeypatch.setenv('LOCAL_WORLD_SIZE', '1')
     monkeypatch.setattr(threads, 'available_cpus', lambda: 4)
     info = threads.configure_threads(cfg, phase='train')
-    assert info == dict(threads=3, source='rule', cpus=4, local_world_size=1,
+    assert info == dict(threads=2, source='rule', cpus=4, local_world_size=1,
                         num_workers=1)
-    assert torch.get_num_threads() == 3
+    assert torch.get_num_threads() == 2
     assert cfg.train_dataloader.worker_init_fn == dict(
         type='interwild_worker_init_fn', num_workers=1, rank=1, seed=5,
         threads=1, disable_subprocess_warning=True)
