@@ -8,10 +8,11 @@ spinning threads steal the time the working thread needs, and one training
 iteration of the quickstart took 12.6 s instead of 0.59 s with
 ``OMP_NUM_THREADS=1`` on a busy 2-core machine (identical losses).
 Measured by ``benchmarks/bench_threads.py`` (2 cores, quickstart config,
-no workers; s/iter, idle / one busy process): 2 spinning threads (PyTorch's
-default) 0.39 / 1.17, 2 sleeping threads (``OMP_WAIT_POLICY=PASSIVE``)
-0.69 / 0.66, 1 thread 0.47 / 0.52. Leaving one core to the rest of the
-machine is the only setting that is never far from the best.
+no workers; s/iter, idle / one busy process, two runs): 2 spinning threads
+(PyTorch's default) 0.36-0.39 / 1.17-1.20, 2 sleeping threads
+(``OMP_WAIT_POLICY=PASSIVE``) 0.69 / 0.66, 1 thread 0.47-0.50 /
+0.47-0.52. Leaving one core to the rest of the machine is the setting that
+is never far from the best.
 
 The rule (applied by ``tools/train.py``, ``tools/test.py`` and
 ``tools/quickstart.py`` through :func:`configure_threads`):
