@@ -188,17 +188,11 @@ def make_inputs(batch: int) -> torch.Tensor:
     The 334x512 fixture frames are resized to the 384x512 network input
     and cycled to fill the batch.
     """
-    import cv2
-    imgs = []
-    for p in sorted(FIXTURE_DIR.glob('*.jpg')):
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)[:, :, ::-1]
-        img = cv2.resize(img, (INPUT_HW[1], INPUT_HW[0]),
-                         interpolation=cv2.INTER_LINEAR)
-        imgs.append(torch.from_numpy(img.copy()).permute(2, 0, 1).float() /
-                    255.0)
-    if not imgs:
+    from interwild_mm.apis.export import load_images
+    paths = sorted(FIXTURE_DIR.glob('*.jpg'))
+    if not paths:
         raise FileNotFoundError(f'no fixture images in {FIXTURE_DIR}')
-    return torch.stack([imgs[i % len(imgs)] for i in range(batch)])
+    return load_images(paths, INPUT_HW, batch=batch)
 
 
 # ----------------------------------------------------------------------

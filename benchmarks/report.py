@@ -14,49 +14,25 @@ EXACT_TOL = {'m': 1e-6, 'px': 1e-4, 'rad': 1e-6, 'rot': 1e-6, '1': 1e-6,
 
 
 def unit_of(key: str) -> str:
-    """Unit of an output of ``InterWild(mode='tensor')``."""
-    if key == 'rel_trans' or key.endswith(('mesh_cam', 'joint_cam',
-                                           'root_cam')):
-        return 'm'
-    if key.endswith(('hand_bbox', 'princpt')):
-        return 'px'
-    if key.endswith('focal'):
-        return 'rel'  # px per metre, relative difference
-    if key.endswith('_pose'):
-        return 'rad'
-    return '1'
+    """Unit of an output of ``InterWild(mode='tensor')``: the export's
+    units, with the render cameras' principal points in plain pixels."""
+    from interwild_mm.apis.export import output_unit
+    unit = output_unit(key)
+    return 'px' if unit == 'render_px' else unit
 
 
 def deviations(ref: Dict[str, torch.Tensor],
                out: Dict[str, torch.Tensor]) -> Dict[str, Dict]:
     """Max |out - ref| per output key (``*joint_img`` split into xy pixels
-    and z bins, poses also as rotation matrices, focals relative)."""
-    from interwild_mm.geometry.rotation import axis_angle_to_matrix
-    res = {}
-    for key in sorted(ref):
-        if key == 'img' or key not in out:
-            continue
-        a, b = ref[key].double(), out[key].double()
-        if key.endswith('joint_img'):
-            xy = (a[..., :2] - b[..., :2]).abs().max()
-            z = (a[..., 2] - b[..., 2]).abs().max()
-            res[key + '_xy'] = dict(unit='px', max_abs=float(xy))
-            res[key + '_z'] = dict(unit='bins', max_abs=float(z))
-            continue
-        unit = unit_of(key)
-        diff = (a - b).abs()
-        if unit == 'rel':
-            diff = diff / a.abs().clamp(min=1e-12)
-        res[key] = dict(unit=unit, max_abs=float(diff.max()))
-        if unit == 'rad':
-            ra = axis_angle_to_matrix(a.reshape(a.shape[0], -1, 3))
-            rb = axis_angle_to_matrix(b.reshape(b.shape[0], -1, 3))
-            res[key + '_rotmat'] = dict(
-                unit='rot', max_abs=float((ra - rb).abs().max()))
-    for entry in res.values():
-        entry['within_exact_tol'] = entry['max_abs'] <= EXACT_TOL[
-            entry['unit']]
-    return res
+    and z bins, poses also as rotation matrices, focals relative), judged
+    with :data:`EXACT_TOL` (the export's comparison,
+    ``interwild_mm.apis.export.compare_outputs``)."""
+    from interwild_mm.apis.export import compare_outputs
+    shared = {k: ref[k] for k in sorted(ref) if k != 'img' and k in out}
+    rows = compare_outputs(shared, out, tolerances=EXACT_TOL,
+                           unit_of=unit_of)
+    return {r.name: dict(unit=r.unit, max_abs=r.max_abs,
+                         within_exact_tol=r.ok) for r in rows}
 
 
 def _ratio(timing: Dict, batch: int, name: str, key: str = 'ratio_to_'

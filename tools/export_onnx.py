@@ -161,8 +161,7 @@ def run_check(model, args: argparse.Namespace, input_hw) -> bool:
                                           onnx_session, run_onnx)
     paths = args.check_images or FIXTURE_IMAGES
     batches = check_batches(args)
-    images = load_images([paths[i % len(paths)] for i in range(max(batches))],
-                         input_hw)
+    images = load_images(paths, input_hw, batch=max(batches))
     if args.format == 'onnx':
         session = onnx_session(args.out, args.threads)
     else:
@@ -201,8 +200,7 @@ def export(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from err
     input_hw = model.sizes.input_hw
     paths = args.check_images or FIXTURE_IMAGES
-    example = load_images(
-        [paths[i % len(paths)] for i in range(args.batch_size)], input_hw) \
+    example = load_images(paths, input_hw, batch=args.batch_size) \
         if paths else torch.rand(args.batch_size, 3, *input_hw)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.format == 'onnx':

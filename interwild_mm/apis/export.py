@@ -5,18 +5,20 @@ The exported graph is :meth:`InterWild.forward` in ``mode='tensor'``: the
 test-mode outputs of ``docs/official_conventions.md §1.11`` (without
 ``img``, the input itself), one named graph output per entry, in the order
 :meth:`InterWild._forward` returns them (``rel_trans``, ``rhand_bbox``, ...
-``render_princpt``; the names are also in the file's metadata). The graph input ``inputs`` is the
-network input ``(N, 3, H, W)`` float32, RGB in ``[0, 1]`` (uint8 RGB / 255
-of the body patch, what the data preprocessor feeds the model). MANO
-(smplx's linear blend skinning) is part of the graph; its buffers become
-graph constants (the MANO files are licensed: an exported file carries them,
-unlike a checkpoint, so treat it like the MANO files).
+``render_princpt``; the names are also in the file's metadata). The graph
+input ``inputs`` is the network input ``(N, 3, H, W)`` float32, RGB in
+``[0, 1]`` (uint8 RGB / 255 of the body patch, what the data preprocessor
+feeds the model). MANO (smplx's linear blend skinning) is part of the
+graph; its buffers become graph constants (the MANO files are licensed: an
+exported file carries them, unlike a checkpoint, so treat it like the MANO
+files).
 
 ONNX (:func:`export_onnx`): ``torch.onnx.export`` with the dynamo exporter
-(``torch.export``; needs ``onnx``, ``onnxscript``; ``requirements/export.txt``),
-opset >= 18 (the lowest opset torch 2.12's exporter writes), a dynamic
-batch axis by default. Inside :func:`exportable` the model computes its
-affine inverses in closed form (``HandRoI(inverse='closed_form')``:
+(``torch.export``; needs ``onnx``, ``onnxscript``;
+``requirements/export.txt``), opset >= 18 (the lowest opset torch 2.12's
+exporter writes), a dynamic batch axis by default. Inside
+:func:`exportable` the model computes its affine inverses in closed form
+(``HandRoI(inverse='closed_form')``:
 ``linalg_inv`` has no ONNX operator); the outputs move by float32 rounding
 only. The forward has no data-dependent Python control flow (masks with
 ``torch.where``, the MANO kinematic chain as Python ints), so
@@ -33,10 +35,9 @@ tolerances of :data:`EXPORT_TOLERANCES`.
 """
 import contextlib
 import os
-import os.path as osp
 import warnings
-from typing import (Dict, Iterator, List, Mapping, NamedTuple, Optional,
-                    Sequence, Union)
+from typing import (Callable, Dict, Iterator, List, Mapping, NamedTuple,
+                    Optional, Sequence, Union)
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ __all__ = [
     'OnnxExport', 'require_export_dependencies', 'exportable',
     'tensor_output_names', 'load_model_for_export',
     'export_onnx', 'export_torchscript', 'onnx_session', 'run_onnx',
-    'compare_outputs', 'format_deviations', 'load_images'
+    'compare_outputs', 'output_unit', 'format_deviations', 'load_images'
 ]
 
 #: lowest opset torch 2.12's ONNX exporter (dynamo) writes; it converts
@@ -199,12 +200,13 @@ def exportable(model: nn.Module, speed: str = 'none',
     Yields:
         nn.Module: ``model``.
     """
-    from interwild_mm.geometry.crop import check_affine_inverse
+    from interwild_mm.geometry.crop import (AFFINE_INVERSES,
+                                            check_affine_inverse)
     _check_speed(speed)
     check_affine_inverse(inverse)
     saved = []
     for module in model.modules():
-        if getattr(module, 'inverse', None) in ('official', 'closed_form'):
+        if getattr(module, 'inverse', None) in AFFINE_INVERSES:
             saved.append((module, 'inverse', module.inverse))
             module.inverse = inverse
         if speed == 'exact' and getattr(module, 'first_conv_impl',
@@ -391,31 +393,38 @@ def run_onnx(session, inputs: Union[Tensor, np.ndarray]
 
 
 def load_images(paths: Sequence[Union[str, os.PathLike]],
-                input_hw: Sequence[int]) -> Tensor:
+                input_hw: Sequence[int],
+                batch: Optional[int] = None) -> Tensor:
     """Images resized (bilinear) to the network input, as its input.
 
+    Read with the inferencer's reader (:func:`.inputs.read_image`: EXIF
+    orientation ignored, 16-bit, grayscale and alpha handled).
+
     Args:
-        paths (Sequence[str]): image files (any size; read with OpenCV).
+        paths (Sequence[str]): image files (any size).
         input_hw (Sequence[int]): ``(H, W)`` of the network input.
+        batch (int, optional): cycle ``paths`` to this many images
+            (default: one per path).
 
     Returns:
-        Tensor: ``(len(paths), 3, H, W)`` float32 RGB in [0, 1].
+        Tensor: ``(batch or len(paths), 3, H, W)`` float32 RGB in [0, 1].
 
     Raises:
-        FileNotFoundError: a path that is not a readable image.
+        InputError: a path that is not a readable image.
+        FileNotFoundError: no path given.
     """
     import cv2
+
+    from .inputs import read_image
+    if not paths:
+        raise FileNotFoundError('no image given.')
+    count = len(paths) if batch is None else int(batch)
     imgs = []
-    for p in paths:
-        img = cv2.imread(os.fspath(p), cv2.IMREAD_COLOR) if osp.isfile(
-            p) else None
-        if img is None:
-            raise FileNotFoundError(f'cannot read image {os.fspath(p)!r}.')
+    for i in range(count):
+        img = read_image(os.fspath(paths[i % len(paths)]))
         img = cv2.resize(img[:, :, ::-1], (int(input_hw[1]), int(input_hw[0])),
                          interpolation=cv2.INTER_LINEAR)
         imgs.append(torch.from_numpy(img.copy()).permute(2, 0, 1))
-    if not imgs:
-        raise FileNotFoundError('no image given.')
     return torch.stack(imgs).float() / 255.0
 
 
@@ -434,7 +443,10 @@ class OutputDeviation(NamedTuple):
         return self.tolerance is None or self.max_abs <= self.tolerance
 
 
-def _unit(key: str) -> str:
+def output_unit(key: str) -> str:
+    """Unit of a ``mode='tensor'`` output (a key of
+    :data:`EXPORT_TOLERANCES`; ``*joint_img`` are split by
+    :func:`compare_outputs`)."""
     if key.startswith('render_'):
         return 'rel' if key.endswith('focal') else 'render_px'
     if key == 'rel_trans' or key.endswith(('mesh_cam', 'joint_cam',
@@ -451,9 +463,12 @@ def _max(x: Tensor) -> float:
     return float(x.abs().max()) if x.numel() else 0.0
 
 
-def compare_outputs(ref: Mapping[str, Tensor],
-                    out: Mapping[str, Union[Tensor, np.ndarray]]
-                    ) -> List[OutputDeviation]:
+def compare_outputs(
+        ref: Mapping[str, Tensor],
+        out: Mapping[str, Union[Tensor, np.ndarray]],
+        tolerances: Mapping[str, Optional[float]] = EXPORT_TOLERANCES,
+        unit_of: Callable[[str], str] = output_unit
+) -> List[OutputDeviation]:
     """Deviations of exported outputs from PyTorch's, per output.
 
     ``*joint_img`` is split into ``_xy`` (px) and ``_z`` (bins); poses are
@@ -464,6 +479,11 @@ def compare_outputs(ref: Mapping[str, Tensor],
         ref (Mapping[str, Tensor]): PyTorch ``mode='tensor'`` outputs.
         out (Mapping[str, Tensor | np.ndarray]): exported outputs by name;
             every key of ``ref`` except ``img`` must be present.
+        tolerances (Mapping[str, float | None]): max |diff| per unit
+            (None: reported, not judged). Default
+            :data:`EXPORT_TOLERANCES`.
+        unit_of (Callable[[str], str]): the unit of an output key. Default
+            :func:`output_unit`.
 
     Returns:
         list[OutputDeviation]: one entry per compared quantity.
@@ -484,26 +504,26 @@ def compare_outputs(ref: Mapping[str, Tensor],
         if a.shape != b.shape:
             raise ValueError(f'{key}: exported shape {tuple(b.shape)} != '
                              f'PyTorch shape {tuple(a.shape)}.')
-        unit = _unit(key)
+        unit = unit_of(key)
         if key.endswith('joint_img'):
             rows.append(OutputDeviation(key + '_xy', 'px',
                                         _max(a[..., :2] - b[..., :2]),
-                                        EXPORT_TOLERANCES['px']))
+                                        tolerances['px']))
             rows.append(OutputDeviation(key + '_z', 'bins',
                                         _max(a[..., 2:] - b[..., 2:]),
-                                        EXPORT_TOLERANCES['bins']))
+                                        tolerances['bins']))
             continue
         diff = a - b
         if unit == 'rel':
             diff = diff / a.abs().clamp(min=1e-12)
         rows.append(OutputDeviation(key, unit, _max(diff),
-                                    EXPORT_TOLERANCES[unit]))
+                                    tolerances[unit]))
         if unit == 'rad':
             ra = axis_angle_to_matrix(a.reshape(a.shape[0], -1, 3))
             rb = axis_angle_to_matrix(b.reshape(b.shape[0], -1, 3))
             rows.append(OutputDeviation(key + '_rotmat', 'rot',
                                         _max(ra - rb),
-                                        EXPORT_TOLERANCES['rot']))
+                                        tolerances['rot']))
     return rows
 
 

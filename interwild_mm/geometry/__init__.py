@@ -29,5 +29,6 @@ __all__ = [
     'box_iou', 'xywh_to_xyxy', 'xyxy_to_xywh', 'project_points',
     'fit_ortho_camera', 'crop_affine_composed', 'compose_affine2d',
     'warp_affine', 'transform_points', 'invert_affine',
-    'invert_affine_closed_form', 'AFFINE_INVERSES', 'to_homogeneous_matrix', 'InterWildSizes', 'SizesLike', 'mirror_grid_x'
+    'invert_affine_closed_form', 'AFFINE_INVERSES', 'to_homogeneous_matrix',
+    'InterWildSizes', 'SizesLike', 'mirror_grid_x'
 ]
