@@ -181,18 +181,11 @@ def _add_wrapper_level(module: nn.Module, state_dict: Dict, prefix: str,
 
 
 def _get(model: nn.Module, path: str) -> Optional[nn.Module]:
-    mod = model
-    for part in path.split('.'):
-        mod = getattr(mod, part, None)
-        if not isinstance(mod, nn.Module):
-            return None
-    return mod
-
-
-def _set(model: nn.Module, path: str, new: nn.Module) -> None:
-    parent_path, _, name = path.rpartition('.')
-    parent = _get(model, parent_path) if parent_path else model
-    setattr(parent, name, new)
+    """The sub-module at dotted ``path``, None where there is none."""
+    try:
+        return model.get_submodule(path)
+    except AttributeError:
+        return None
 
 
 #: ``speed`` modes of :func:`optimize_for_inference`
@@ -240,7 +233,7 @@ def chunk_modules(model: nn.Module, max_batch: int,
     for path in paths:
         sub = _get(model, path)
         if sub is not None and not isinstance(sub, ChunkedForward):
-            _set(model, path, ChunkedForward(sub, max_batch))
+            model.set_submodule(path, ChunkedForward(sub, max_batch))
             count += 1
     return count
 
